@@ -1,0 +1,43 @@
+/*
+ * cron: the AWS six-field cron grammar of SPEC.md section 7, evaluated in UTC at minute
+ * resolution.
+ *
+ *   [cron(] minutes hours day-of-month month day-of-week year [)]
+ *
+ *   minutes 0-59, hours 0-23, day-of-month 1-31, month 1-12 or JAN-DEC, day-of-week 1-7 or
+ *   SUN-SAT (1 = SUN), year 1970-2199. Every field takes '*', single values, lists 'a,b',
+ *   ranges 'a-b', and steps '*'/'a'/'a-b' followed by '/n'. Day-of-month also takes 'L' (last
+ *   day), 'L-n' (n days before the last day), 'nW' (weekday nearest day n, within the month) and
+ *   'LW' (last weekday). Day-of-week also takes 'nL' (last weekday n of the month) and 'n#k'
+ *   (k-th weekday n, k 1..5). '?' means "no constraint" and is required in exactly one of
+ *   day-of-month and day-of-week (the other must not be '?'). Names are case-insensitive.
+ *
+ * Parse errors name the field and the offending character:
+ *   "day-of-week: '8' at position 11 is out of range 1-7".
+ */
+#ifndef OTAD_ENGINE_CRON_H
+#define OTAD_ENGINE_CRON_H
+
+#include <stdint.h>
+
+#include "engine/oerr.h"
+
+struct cron;
+
+/** Parse expr; NULL with OERR_INVALID and a precise message on error. Free with cron_free(). */
+struct cron *cron_parse(const char *expr, struct oerr *err);
+
+/** Free a parsed expression; accepts NULL. */
+void cron_free(struct cron *c);
+
+/**
+ * The earliest occurrence at or after t (ms since epoch; occurrences are whole minutes, so a t
+ * inside a minute yields the next whole minute at the earliest), or -1 if there is none (the
+ * year field is exhausted).
+ */
+int64_t cron_next(const struct cron *c, int64_t t);
+
+/** The latest occurrence at or before t, or -1 if there is none. */
+int64_t cron_prev(const struct cron *c, int64_t t);
+
+#endif
