@@ -1,0 +1,15 @@
+/*
+ * routes: the route table. Rows are grouped by surface; see reference/wire.md section 6.0.
+ */
+#include "api/routes.h"
+
+#include "api/health.h"
+
+const struct route api_routes[] = {
+    /* internal */
+    {"GET", "/healthz", "Healthz", API_SVC_INTERNAL, health_live},
+    {"GET", "/readyz", "Readyz", API_SVC_INTERNAL, health_ready},
+    {"GET", "/metrics", "Metrics", API_SVC_INTERNAL, health_metrics},
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
