@@ -45,10 +45,10 @@ struct planner_counts {
 struct planner_input {
     enum task_type type;
     enum task_status status;
-    int end_applied;                   /* the end behaviour has already been applied */
+    int end_applied; /* the end behaviour has already been applied */
     const struct task_schedule *schedule;
-    const struct rollout_config *rollout;
-    const struct rollout_state *rollout_state;
+    const struct rollout_config *rollout;      /* never NULL */
+    const struct rollout_state *rollout_state; /* never NULL */
     const struct abort_criterion *abort;
     size_t n_abort;
     struct planner_counts counts;
@@ -64,29 +64,39 @@ enum planner_cancel {
 };
 
 struct planner_plan {
-    enum task_status status;     /* the status after this tick */
-    int status_changed;          /* status != input status */
-    int apply_end;               /* apply the end behaviour now (set end_applied) */
-    int drop_planned;            /* STOP_ROLLOUT: delete PLANNED rows (never shown) */
-    enum planner_cancel cancel;  /* cancellation to apply */
-    int abort_index;             /* criterion that fired, -1 none */
-    int expire;                  /* IN_PROGRESS deadlines are due */
-    int allow_retries;           /* undecided attempts may be retried (else: no retry) */
-    int start_rollout;           /* pacing clock must start now (rollout_start) */
-    int idle;                    /* nothing to notify or paused: rollout_idle(now) */
-    int64_t queue;               /* executions to queue now (retries first) */
-    int remove;                  /* DELETION_IN_PROGRESS: remove task and executions */
-    int64_t next_wake;           /* ms; -1 = never (nothing more will happen on its own) */
+    enum task_status status;    /* the status after this tick */
+    int status_changed;         /* status != input status */
+    int apply_end;              /* apply the end behaviour now (set end_applied) */
+    int drop_planned;           /* STOP_ROLLOUT: delete PLANNED rows (never shown) */
+    enum planner_cancel cancel; /* cancellation to apply */
+    int abort_index;            /* criterion that fired, -1 none */
+    int expire;                 /* IN_PROGRESS deadlines are due */
+    int allow_retries;          /* undecided attempts may be retried (else: no retry) */
+    int start_rollout;          /* pacing clock must start now (rollout_start) */
+    int idle;                   /* nothing to notify or paused: rollout_idle(now) */
+    int64_t queue;              /* executions to queue now (retries first) */
+    int remove;                 /* DELETION_IN_PROGRESS: remove task and executions */
+    int64_t next_wake;          /* ms; -1 = never (nothing more will happen on its own) */
 };
 
-/** Decide the tick at now. */
+/**
+ * Decide the tick at now. Pure: in and everything it points to are only read (the allowance is
+ * computed on a local copy of the rollout state, after start_rollout and idle as the scheduler
+ * applies them: rollout_start, then rollout_idle, then queue, then rollout_record). next_wake
+ * assumes the store does exactly what the plan says; after expire the remaining deadlines are
+ * unknown, so it falls back to the poll interval while IN_PROGRESS executions remain.
+ */
 void planner_plan(const struct planner_input *in, int64_t now, struct planner_plan *out);
 
 /**
  * The next wake-up after a tick's actions were applied: in must carry the post-tick status,
  * counts and rollout state. Used by the scheduler when the store did not do exactly what the
- * plan assumed (e.g. fewer executions were available to queue).
+ * plan assumed (e.g. fewer executions were available to queue). The result is > now (anything
+ * due at now belongs to the tick just made), now for a task being deleted, or -1.
  */
 int64_t planner_next_wake(const struct planner_input *in, int64_t now);
+
+/** The abort counts (SPEC.md section 5) of a task's counts: every terminal attempt. */
+void planner_abort_counts(const struct planner_counts *c, struct abort_counts *out);
 
 #endif
