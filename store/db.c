@@ -554,6 +554,16 @@ void dbconn_query(struct dbconn *c, const char *sql, int nparams, const char *co
     slot_start(c, r);
 }
 
+void dbconn_begin(struct dbconn *c, db_result_fn cb, void *arg)
+{
+    dbconn_query(c, "BEGIN", 0, NULL, cb, arg);
+}
+
+void dbconn_commit(struct dbconn *c, db_result_fn cb, void *arg)
+{
+    dbconn_query(c, "COMMIT", 0, NULL, cb, arg);
+}
+
 void dbconn_release(struct dbconn *c)
 {
     struct db *db = c->db;

@@ -71,6 +71,12 @@ void db_acquire(struct db *db, db_conn_fn cb, void *arg);
 void dbconn_query(struct dbconn *c, const char *sql, int nparams, const char *const *params,
                   db_result_fn cb, void *arg);
 
+/** BEGIN on a leased connection. */
+void dbconn_begin(struct dbconn *c, db_result_fn cb, void *arg);
+
+/** COMMIT on a leased connection. */
+void dbconn_commit(struct dbconn *c, db_result_fn cb, void *arg);
+
 /** Return a leased connection to the pool (rolling back an open transaction first). */
 void dbconn_release(struct dbconn *c);
 

@@ -1,0 +1,197 @@
+/*
+ * configs: OTA task configurations. Validation happens before anything is stored; the stored
+ * PushConfig is the normalised copy (model members only), echoed by Get.
+ */
+#include "api/configs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/idem.h"
+#include "api/ids.h"
+#include "api/jsonv.h"
+#include "api/page.h"
+#include "api/pushcfg.h"
+#include "api/req.h"
+#include "engine/arena.h"
+#include "store/task_configs.h"
+
+#define RESOURCE  "OtaTaskConfiguration"
+#define PAGE_KIND "cfg"
+
+static const struct jsonv_str name_spec = {1, 128, jsonv_class_description,
+                                           "letters, digits, '-', '_' and spaces"};
+static const struct jsonv_str id_spec = {1, 64, jsonv_class_alnum, "letters and digits"};
+
+struct create {
+    struct idem *op;
+    char id[IDS_LEN + 1];
+    const char *name;
+    const char *description;
+    const char *push;
+};
+
+static void on_inserted(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct create *c = arg;
+    (void)res;
+    if (err != NULL) {
+        idem_fail(c->op, err);
+        return;
+    }
+    char body[96];
+    snprintf(body, sizeof body, "{\"TaskConfigurationId\":\"%s\"}", c->id);
+    idem_done(c->op, 201, body);
+}
+
+static void create_step(struct idem *op, struct dbconn *conn, void *arg)
+{
+    struct create *c = arg;
+    c->op = op;
+    task_configs_insert(conn, c->id, c->name, c->description, c->push, req_now(idem_req(op)),
+                        on_inserted, c);
+}
+
+void configs_create(struct req *r)
+{
+    struct oerr err;
+    const cJSON *body = req_json(r, &err);
+    struct create *c = arena_calloc(req_arena(r), 1, sizeof *c);
+    const char *token = NULL;
+    const cJSON *push = NULL;
+    struct pushcfg pc;
+    cJSON *norm = NULL;
+
+    if (body == NULL ||
+        jsonv_string(body, "", "Description", 0, &jsonv_description, &c->description, &err) < 0 ||
+        jsonv_string(body, "", "Name", 0, &name_spec, &c->name, &err) < 0 ||
+        jsonv_string(body, "", "ClientToken", 0, &jsonv_client_token, &token, &err) < 0 ||
+        jsonv_object(body, "", "PushConfig", 0, &push, &err) < 0 ||
+        pushcfg_parse(push, "PushConfig", &pc, &norm, &err) < 0) {
+        req_reply_error(r, &err);
+        return;
+    }
+    if (norm != NULL) {
+        char *text = cJSON_PrintUnformatted(norm);
+        c->push = arena_strdup(req_arena(r), text);
+        cJSON_free(text);
+        cJSON_Delete(norm);
+    }
+    ids_new(c->id);
+    idem_run(r, token, create_step, c);
+}
+
+/* One configuration row as the Get response (or a List item when item != 0). */
+static cJSON *row_json(const struct dbres *res, int row, int item)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "TaskConfigurationId", dbres_get(res, row, TASK_CONFIGS_ID));
+    if (!dbres_isnull(res, row, TASK_CONFIGS_NAME))
+        cJSON_AddStringToObject(o, "Name", dbres_get(res, row, TASK_CONFIGS_NAME));
+    if (!item) {
+        if (!dbres_isnull(res, row, TASK_CONFIGS_PUSH_CONFIG)) {
+            cJSON *pc = cJSON_Parse(dbres_get(res, row, TASK_CONFIGS_PUSH_CONFIG));
+            if (pc != NULL)
+                cJSON_AddItemToObject(o, "PushConfig", pc);
+        }
+        if (!dbres_isnull(res, row, TASK_CONFIGS_DESCRIPTION))
+            cJSON_AddStringToObject(o, "Description",
+                                    dbres_get(res, row, TASK_CONFIGS_DESCRIPTION));
+    }
+    cJSON_AddNumberToObject(o, "CreatedAt",
+                            (double)dbres_i64(res, row, TASK_CONFIGS_CREATED_AT) / 1000.0);
+    return o;
+}
+
+static void on_get(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct req *r = arg;
+    if (err != NULL) {
+        req_reply_error(r, err);
+        return;
+    }
+    if (dbres_ntuples(res) == 0) {
+        const char *id = req_label(r, "Identifier");
+        req_reply_not_found(r, RESOURCE, id, "OTA task configuration %s not found", id);
+        return;
+    }
+    req_reply_json(r, 200, row_json(res, 0, 0));
+}
+
+void configs_get(struct req *r)
+{
+    struct oerr err;
+    const char *id = req_label(r, "Identifier");
+    if (jsonv_check_label(id, "Identifier", &id_spec, &err) < 0) {
+        req_reply_error(r, &err);
+        return;
+    }
+    task_configs_get(req_app(r)->db, id, on_get, r);
+}
+
+struct list {
+    struct req *r;
+    int64_t limit;
+};
+
+static void on_list(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct list *l = arg;
+    if (err != NULL) {
+        req_reply_error(l->r, err);
+        return;
+    }
+    int n = dbres_ntuples(res);
+    int shown = n > l->limit ? (int)l->limit : n;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *items = cJSON_AddArrayToObject(o, "Items");
+    for (int i = 0; i < shown; i++)
+        cJSON_AddItemToArray(items, row_json(res, i, 1));
+    if (n > l->limit)
+        cJSON_AddStringToObject(
+            o, "NextToken",
+            page_token(req_arena(l->r), PAGE_KIND, dbres_i64(res, shown - 1, TASK_CONFIGS_SEQ)));
+    req_reply_json(l->r, 200, o);
+}
+
+void configs_list(struct req *r)
+{
+    struct oerr err;
+    struct list *l = arena_calloc(req_arena(r), 1, sizeof *l);
+    int64_t after;
+    l->r = r;
+    if (page_limit(r, "MaxResults", 1, 1000, 100, &l->limit, &err) < 0 ||
+        page_cursor(r, "NextToken", PAGE_KIND, &after, &err) < 0) {
+        req_reply_error(r, &err);
+        return;
+    }
+    task_configs_list(req_app(r)->db, after, l->limit + 1, on_list, l);
+}
+
+static void on_delete(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct req *r = arg;
+    if (err != NULL) {
+        req_reply_error(r, err);
+        return;
+    }
+    if (dbres_ntuples(res) == 0) {
+        const char *id = req_label(r, "Identifier");
+        req_reply_not_found(r, RESOURCE, id, "OTA task configuration %s not found", id);
+        return;
+    }
+    req_reply_empty(r, 204);
+}
+
+void configs_delete(struct req *r)
+{
+    struct oerr err;
+    const char *id = req_label(r, "Identifier");
+    if (jsonv_check_label(id, "Identifier", &id_spec, &err) < 0) {
+        req_reply_error(r, &err);
+        return;
+    }
+    task_configs_delete(req_app(r)->db, id, on_delete, r);
+}
