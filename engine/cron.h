@@ -12,7 +12,12 @@
  *   (k-th weekday n, k 1..5). '?' means "no constraint" and is required in exactly one of
  *   day-of-month and day-of-week (the other must not be '?'). Names are case-insensitive.
  *
- * Parse errors name the field and the offending character:
+ * Ranges 'a-b' with a > b wrap around in minutes, hours, month and day-of-week ('FRI-MON',
+ * '22-2'); 'L' alone in day-of-week is Saturday, the last day of the week. An 'nW' whose day n
+ * does not exist in a month (31W in April) does not fire in that month.
+ *
+ * Parse errors name the field and the offending character with its 0-based position in the
+ * expression as given ("cron(" prefix included):
  *   "day-of-week: '8' at position 11 is out of range 1-7".
  */
 #ifndef OTAD_ENGINE_CRON_H
@@ -39,5 +44,13 @@ int64_t cron_next(const struct cron *c, int64_t t);
 
 /** The latest occurrence at or before t, or -1 if there is none. */
 int64_t cron_prev(const struct cron *c, int64_t t);
+
+/**
+ * The first instant at or after t not inside [s, s + dur_min minutes) for any occurrence s:
+ * t itself when t is not covered, else the end of the run of overlapping or touching
+ * occurrences covering t; -1 if that end is later than limit. Skips whole hours, days and
+ * months the pattern proves continuous, so an endless run costs a few steps per month.
+ */
+int64_t cron_cover_end(const struct cron *c, int64_t t, int64_t dur_min, int64_t limit);
 
 #endif
