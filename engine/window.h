@@ -12,7 +12,8 @@
 
 #include "engine/oerr.h"
 
-/** How far ahead window_at() searches for the next opening (and for the end of a merged run). */
+/** How far ahead window_set_at() searches for the next opening (and for the end of a merged run).
+ */
 #define WINDOW_HORIZON_MS (INT64_C(400) * 24 * 3600 * 1000)
 
 struct window_set;
@@ -25,7 +26,9 @@ void window_set_free(struct window_set *w);
 
 /**
  * Add a window; cron_expr per cron.h, duration_min 1..1430. On error returns -1 with
- * OERR_INVALID and a message naming the problem (the caller prefixes the field path).
+ * OERR_INVALID and a message naming the problem, relative to the window object so that the
+ * caller prefixes the field path ("MaintenanceWindows[0]."): "DurationInMinutes must be between
+ * 1 and 1430", or "StartTime: " followed by the cron_parse() message.
  */
 int window_set_add(struct window_set *w, const char *cron_expr, int64_t duration_min,
                    struct oerr *err);
