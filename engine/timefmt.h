@@ -16,8 +16,8 @@
 #include "engine/oerr.h"
 
 #define TIMEFMT_MS_PER_MINUTE INT64_C(60000)
-#define TIMEFMT_MS_PER_HOUR INT64_C(3600000)
-#define TIMEFMT_MS_PER_DAY INT64_C(86400000)
+#define TIMEFMT_MS_PER_HOUR   INT64_C(3600000)
+#define TIMEFMT_MS_PER_DAY    INT64_C(86400000)
 
 /** Broken-down UTC time; month 1..12, mday 1..31, wday 0..6 with 0 = Sunday. */
 struct timefmt_civil {
