@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# dev.sh: the development environment in one command.
+#
+#   deploy/dev.sh up     install what is missing, build, start a private PostgreSQL and Redis
+#                        under .run/ (unix sockets only, no system service touched), migrate,
+#                        start otad on 127.0.0.1:8080 in the background, run deploy/demo.py
+#   deploy/dev.sh test   install what is missing, build with -Werror, install the Node SDK test
+#                        packages, run every test layer with ctest (extra arguments go to
+#                        ctest; default -LE soak). Needs no `up`: tests start their own servers.
+#   deploy/dev.sh down   stop what `up` started (the data stays in .run/; rm -rf .run wipes it)
+#   deploy/dev.sh deps   only install what is missing
+#
+# Installing needs Debian and root (one apt-get update, then apt-get install -y of the missing
+# packages only). As root, the PostgreSQL programs run as the postgres user.
+# Environment: OTAD_BUILD_DIR (default build), OTAD_DEV_LISTEN (default 127.0.0.1:8080),
+# OTAD_AUTH for the dev otad (default none: local development, SPEC.md section 11),
+# JOBS (build parallelism, default nproc), CTEST_PARALLEL_LEVEL (default JOBS).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${OTAD_BUILD_DIR:-build}
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+RUN=$ROOT/.run
+LISTEN=${OTAD_DEV_LISTEN:-127.0.0.1:8080}
+JOBS=${JOBS:-$(nproc)}
+PACKAGES=(build-essential cmake pkg-config libevent-dev libpq-dev libhiredis-dev libcjson-dev
+    check libssl-dev postgresql redis-server python3 clang clang-format libclang-rt-14-dev
+    nodejs npm curl)
+FAKE_KEY=AKIDEXAMPLE
+FAKE_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+
+say() { printf 'dev.sh: %s\n' "$*" >&2; }
+die() {
+    say "$*"
+    exit 1
+}
+is_root() { [[ $(id -u) == 0 ]]; }
+
+# wait_until SECONDS WHAT CMD...: poll CMD until it succeeds, fail after SECONDS.
+wait_until() {
+    local limit=$1 what=$2
+    local deadline=$((SECONDS + limit))
+    shift 2
+    until "$@"; do
+        ((SECONDS < deadline)) || die "$what: not ready after ${limit} s"
+        sleep 0.1
+    done
+}
+
+# --- packages ------------------------------------------------------------------------------
+
+apt_updated=0
+apt_install() {
+    is_root || die "missing: $* (run as root, or install them)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ((!apt_updated)); then
+        apt-get update -q
+        apt_updated=1
+    fi
+    apt-get install -y -q "$@"
+}
+
+deps() {
+    if ! command -v dpkg-query >/dev/null; then
+        say "not Debian: make sure these are installed: ${PACKAGES[*]}"
+        return 0
+    fi
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+            missing+=("$p")
+    done
+    if ((${#missing[@]} > 0)); then
+        say "installing ${missing[*]}"
+        apt_install "${missing[@]}"
+    fi
+    if ! python3 -c 'import boto3' 2>/dev/null; then
+        say "python3 cannot import boto3: installing python3-boto3"
+        apt_install python3-boto3
+    fi
+}
+
+# --- build ---------------------------------------------------------------------------------
+
+build() {
+    cmake -S "$ROOT" -B "$BUILD" -DOTAD_WERROR=ON >/dev/null
+    cmake --build "$BUILD" -j "$JOBS"
+}
+
+node_deps() {
+    local dir=$ROOT/tests/sdk/node
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "node or npm missing: the Node SDK tests cannot run"
+        return 0
+    fi
+    [[ -f $dir/package-lock.json ]] || return 0
+    if [[ ! -f $dir/node_modules/.package-lock.json ||
+        $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+        say "installing the Node SDK test packages"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+# --- private PostgreSQL and Redis under .run/ ----------------------------------------------
+
+pg_bindir() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [[ -n $d ]] || d=$(dirname "$(command -v initdb || echo /initdb-not-found)")
+    [[ -x $d/initdb ]] || die "initdb not found (install postgresql)"
+    printf '%s\n' "$d"
+}
+
+# Run a PostgreSQL program as postgres when root (PostgreSQL refuses to run as root).
+as_pg() {
+    if is_root; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# Sets SOCK (both servers' sockets), PGDATA and PGLOG. They live in .run/ unless the postgres
+# user cannot reach it (a repo under /root) or the socket path would be too long: then in
+# /tmp/otad-dev-<hash>, linked from .run/.
+run_dirs() {
+    mkdir -p "$RUN/redis"
+    if [[ -L $RUN/pg ]]; then
+        PGDATA=$(readlink "$RUN/pg")
+        SOCK=$(readlink "$RUN/sock")
+        PGLOG=$(readlink "$RUN/postgres.log")
+        return
+    fi
+    SOCK=$RUN/sock PGDATA=$RUN/pg PGLOG=$RUN/postgres.log
+    ((${#SOCK} <= 90)) && pg_can_use "$RUN" && return
+    local alt
+    alt=/tmp/otad-dev-$(printf '%s' "$ROOT" | cksum | cut -d ' ' -f 1)
+    say "the postgres user cannot use $RUN (unreachable or too long a path): data in $alt"
+    pg_can_use "$alt" || die "cannot prepare $alt for postgres"
+    rm -rf "$RUN/sock" "$RUN/pg" "$RUN/postgres.log"
+    ln -s "$alt/sock" "$RUN/sock"
+    ln -s "$alt/pg" "$RUN/pg"
+    ln -s "$alt/postgres.log" "$RUN/postgres.log"
+    SOCK=$alt/sock PGDATA=$alt/pg PGLOG=$alt/postgres.log
+}
+
+# pg_can_use DIR: make DIR/sock, DIR/pg and DIR/postgres.log usable by postgres; succeed if
+# postgres can then write to them.
+pg_can_use() {
+    local dir=$1
+    mkdir -p "$dir/sock" "$dir/pg"
+    touch "$dir/postgres.log"
+    chmod 700 "$dir/pg"
+    if is_root; then
+        chown postgres: "$dir/sock" "$dir/pg" "$dir/postgres.log"
+        runuser -u postgres -- test -w "$dir/sock" -a -w "$dir/pg" -a -w "$dir/postgres.log" \
+            2>/dev/null
+    fi
+}
+
+pg_conninfo() { printf 'host=%s dbname=otad user=otad\n' "$SOCK"; }
+
+pg_up() {
+    local bin
+    bin=$(pg_bindir)
+    if [[ ! -f $PGDATA/PG_VERSION ]]; then
+        say "postgres: initdb $PGDATA"
+        as_pg "$bin/initdb" -D "$PGDATA" -U otad -A trust -E UTF8 --no-locale >/dev/null
+        printf "\n# dev.sh\nlisten_addresses = ''\nunix_socket_directories = '%s'\n" "$SOCK" |
+            as_pg tee -a "$PGDATA/postgresql.conf" >/dev/null
+    fi
+    if as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        say "postgres: already running"
+    else
+        as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 start >/dev/null ||
+            die "postgres did not start; see $PGLOG"
+    fi
+    if [[ -z $(psql -X -qtA -d "host=$SOCK dbname=postgres user=otad" \
+        -c "SELECT 1 FROM pg_database WHERE datname = 'otad'") ]]; then
+        psql -X -q -d "host=$SOCK dbname=postgres user=otad" -c 'CREATE DATABASE otad'
+    fi
+}
+
+pg_down() {
+    local bin
+    bin=$(pg_bindir)
+    if [[ -f $PGDATA/PG_VERSION ]] && as_pg "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        as_pg "$bin/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null
+        say "postgres: stopped"
+    fi
+}
+
+redis_ping() { [[ -S $SOCK/redis.sock && $(redis-cli -s "$SOCK/redis.sock" ping 2>/dev/null) == PONG ]]; }
+redis_gone() { ! redis_ping; }
+
+redis_up() {
+    if redis_ping; then
+        say "redis: already running"
+        return
+    fi
+    redis-server --port 0 --unixsocket "$SOCK/redis.sock" --unixsocketperm 700 \
+        --dir "$RUN/redis" --save '' --appendonly no --daemonize yes \
+        --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log"
+    wait_until 30 redis redis_ping
+}
+
+redis_down() {
+    if redis_ping; then
+        redis-cli -s "$SOCK/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+        wait_until 30 "redis shutdown" redis_gone
+        say "redis: stopped"
+    fi
+}
+
+# --- otad ----------------------------------------------------------------------------------
+
+otad_pid() {
+    local pid
+    [[ -f $RUN/otad.pid ]] || return 1
+    pid=$(cat "$RUN/otad.pid")
+    kill -0 "$pid" 2>/dev/null || return 1
+    printf '%s\n' "$pid"
+}
+
+otad_ready() {
+    otad_pid >/dev/null || die "otad exited; see $RUN/otad.log"
+    curl -fsS -o /dev/null --max-time 2 "http://$LISTEN/readyz" 2>/dev/null
+}
+
+otad_up() {
+    local pid
+    if pid=$(otad_pid); then
+        say "otad: already running (pid $pid)"
+        return
+    fi
+    if curl -s -o /dev/null --max-time 2 "http://$LISTEN/healthz"; then
+        die "something that is not our otad already answers on $LISTEN"
+    fi
+    [[ -x $BUILD/otad ]] || die "$BUILD/otad is not built"
+    say "otad: migrate"
+    "$BUILD/otad" migrate --pg "$(pg_conninfo)"
+    say "otad: start on $LISTEN"
+    OTAD_AUTH=${OTAD_AUTH:-none} setsid "$BUILD/otad" --listen "$LISTEN" --pg "$(pg_conninfo)" \
+        --redis "$SOCK/redis.sock" --no-migrate </dev/null >>"$RUN/otad.log" 2>&1 &
+    echo $! >"$RUN/otad.pid"
+    wait_until 30 otad otad_ready
+}
+
+otad_down() {
+    local pid
+    if pid=$(otad_pid); then
+        kill -TERM "$pid"
+        local deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        say "otad: stopped"
+    fi
+    rm -f "$RUN/otad.pid"
+}
+
+# --- commands ------------------------------------------------------------------------------
+
+cmd_up() {
+    deps
+    build
+    run_dirs
+    pg_up
+    redis_up
+    otad_up
+    cat <<EOF
+
+otad is up: http://$LISTEN (auth: ${OTAD_AUTH:-none})
+  aws CLI:  AWS_ACCESS_KEY_ID=$FAKE_KEY AWS_SECRET_ACCESS_KEY=$FAKE_SECRET \\
+              aws iot-managed-integrations list-ota-task-configurations \\
+              --endpoint-url http://$LISTEN --region us-east-1
+  boto3:    boto3.client("iot-managed-integrations", endpoint_url="http://$LISTEN",
+              region_name="us-east-1", aws_access_key_id="$FAKE_KEY",
+              aws_secret_access_key="$FAKE_SECRET")
+  database: psql "$(pg_conninfo)"
+  redis:    redis-cli -s $SOCK/redis.sock
+  logs:     $RUN/otad.log $PGLOG $RUN/redis.log
+  stop:     deploy/dev.sh down
+
+EOF
+    python3 "$ROOT/deploy/demo.py" "http://$LISTEN"
+}
+
+cmd_test() {
+    deps
+    build
+    node_deps
+    (($# > 0)) || set -- -LE soak
+    cd "$BUILD"
+    ctest --output-on-failure -j "${CTEST_PARALLEL_LEVEL:-$JOBS}" "$@"
+}
+
+cmd_down() {
+    [[ -d $RUN ]] || return 0
+    run_dirs
+    otad_down
+    redis_down
+    pg_down
+}
+
+case ${1:-} in
+up) cmd_up ;;
+test)
+    shift
+    cmd_test "$@"
+    ;;
+down) cmd_down ;;
+deps) deps ;;
+*)
+    echo "usage: deploy/dev.sh up | test [ctest args...] | down | deps" >&2
+    exit 2
+    ;;
+esac
