@@ -48,8 +48,8 @@ int task_is_final(enum task_status s);
 
 /** A task's schedule. windows is borrowed (may be NULL = always open). */
 struct task_schedule {
-    int64_t start_at; /* ms, -1 = none (start now) */
-    int64_t end_at;   /* ms, -1 = none */
+    int64_t start_at; /* ms, -1 (any negative) = none (start now) */
+    int64_t end_at;   /* ms, -1 (any negative) = none */
     enum task_end_behavior end_behavior;
     const struct window_set *windows;
 };
