@@ -14,15 +14,28 @@
  *             batches of the last 60 s and allowance() never lets (t - 60000, t] exceed that.
  *   batching  batches of one task are at least min_batch_interval_ms apart (the scheduler
  *             queues in batches, not one row per wake-up); slot credit accrued in between is
- *             taken by the next batch.
+ *             taken by the next batch. The interval is raised to at least 1 s (60 batches in
+ *             any 60 s always fit the history) and rounded up to a divisor of 60 s: batches
+ *             that tile the minute put as many batches in every window, so the window rule
+ *             does not bind at a steady pace (7 s batches at r = 60 would hold 61 / 9 each).
  *
  * A step happens when, since the previous step, notified_criterion things were notified or
  * succeeded_criterion executions succeeded. allowance() never crosses a notified-criterion
- * boundary in one batch, so the step lands exactly on the criterion.
+ * boundary in one batch when the step raises the rate, so the step lands exactly on the
+ * criterion. Once the rate is capped, steps still count (stage goes on growing) but change
+ * nothing: the stage's clock carries on and batches may straddle the boundary.
  *
  * Credit does not accumulate while there is nothing to notify or the task is paused: the
  * planner calls rollout_idle() then, which moves the stage's clock so the next slot is "now".
  * Credit does accumulate when the scheduler is merely late; the window rule bounds the burst.
+ *
+ * What the window rule costs: with ticks at irregular times no pacer can keep both rules at
+ * r a minute in the long run. For a batch at t, everything after the last batch b at or before
+ * t - 60000 is in t's window, so N(t) <= N(b) + ceil(r) + 1 while the slots grow by
+ * r (t - b) / 60000, and t - b exceeds 60 s by however far b's tick was from t - 60000. At
+ * r = 1000 the slack of one notification a minute covers 60 ms of such jitter; ticks 1 ms..2 s
+ * apart lose about 1 % whatever the pacer does (the unit test computes that bound). A caller
+ * that wakes punctually at rollout_next_at() keeps its batches on the grid and loses nothing.
  */
 #ifndef OTAD_ENGINE_ROLLOUT_H
 #define OTAD_ENGINE_ROLLOUT_H
@@ -49,15 +62,21 @@ struct rollout_config {
     int64_t min_batch_interval_ms; /* >= 0 */
 };
 
-/** Persisted pacing state of one task; plain data, copied by value. */
+/**
+ * Persisted pacing state of one task; plain data, copied by value. Slot j of the stage
+ * (j >= slot_base) is free at stage_start + (j - slot_base) * 60000 / r: slot_base is the n0
+ * of SPEC.md section 4, 0 when the stage begins and moved with stage_start by rollout_idle().
+ */
 struct rollout_state {
-    int32_t stage;           /* number of steps taken */
-    int64_t stage_start;     /* ms: time of slot 0 of the stage; -1 = not started */
-    int64_t stage_notified;  /* notifications made in this stage */
-    int64_t succeeded_base;  /* the task's total succeeded count when the stage began */
-    int64_t last_batch_at;   /* ms of the last batch; -1 none */
-    int64_t total_notified;  /* notifications over the task's life */
-    int32_t n_hist;          /* batches in hist_at/hist_n, oldest first */
+    int32_t stage;          /* number of steps taken */
+    int64_t stage_start;    /* ms: time of slot slot_base of the stage; -1 = not started */
+    int64_t slot_base;      /* the slot that is free at stage_start (0 unless idled) */
+    int64_t stage_notified; /* notifications made in this stage */
+    int64_t succeeded_base; /* the task's total succeeded count when the stage began */
+    int64_t succeeded_seen; /* the last total succeeded count observed */
+    int64_t last_batch_at;  /* ms of the last batch; -1 none */
+    int64_t total_notified; /* notifications over the task's life */
+    int32_t n_hist;         /* batches in hist_at/hist_n, oldest first, times increasing */
     int64_t hist_at[ROLLOUT_HISTORY];
     int64_t hist_n[ROLLOUT_HISTORY];
 };
@@ -113,6 +132,6 @@ int rollout_state_format(const struct rollout_state *st, char *buf, size_t len);
 /** Parse the output of rollout_state_format(); -1 with OERR_INVALID on malformed text. */
 int rollout_state_parse(const char *text, struct rollout_state *st, struct oerr *err);
 
-#define ROLLOUT_STATE_TEXT_MAX (160 + ROLLOUT_HISTORY * 42)
+#define ROLLOUT_STATE_TEXT_MAX (200 + ROLLOUT_HISTORY * 42)
 
 #endif
