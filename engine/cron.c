@@ -19,8 +19,6 @@
 #include "engine/mem.h"
 #include "engine/timefmt.h"
 
-#define CRON_YEAR_MIN   1970
-#define CRON_YEAR_MAX   2199
 #define CRON_FIELDS     6
 #define CRON_TOKEN_SHOW 24 /* longest token quoted in a message */
 
@@ -66,6 +64,7 @@ struct cron {
      * hours of one day. */
     int first_min, last_min, first_hour, last_hour;
     int64_t gap_in_hour, gap_in_day;
+    int period_days; /* cron_period_days() */
 };
 
 /* ---- bit helpers ---- */
@@ -431,7 +430,28 @@ static int field(const struct parser *p, int f, const char *s, const char *end, 
     return 0;
 }
 
-/* The firing-pattern shape used by cron_cover_end(). */
+/* 1 if every day has the same occurrences, 7 if only the weekday matters, else 0. */
+static int period(const struct cron *c)
+{
+    uint64_t all_months = (bit(12) << 1) - 2, all_days = (bit(31) << 1) - 2;
+    for (int y = CRON_YEAR_MIN; y <= CRON_YEAR_MAX; y++)
+        if (!year_has(c, y))
+            return 0;
+    if (c->months != all_months)
+        return 0;
+    if (c->dow_free) {
+        int plain = c->dom_last == 0 && c->dom_near == 0 && !c->dom_last_wkday;
+        return plain && c->dom == all_days ? 1 : 0;
+    }
+    if (c->dow_last != 0)
+        return 0;
+    for (int w = 0; w < 7; w++)
+        if (c->dow_nth[w] != 0)
+            return 0;
+    return c->dow == 0x7f ? 1 : 7;
+}
+
+/* The firing-pattern shape used by cron_cover_end() and cron_period_days(). */
 static void shape(struct cron *c)
 {
     int prev = -1;
@@ -445,6 +465,7 @@ static void shape(struct cron *c)
             c->gap_in_hour = m - prev;
         prev = m;
     }
+    c->period_days = period(c);
     prev = -1;
     c->gap_in_day = 0;
     for (int h = c->first_hour; h >= 0; h = next_bit(c->hours, h + 1)) {
@@ -723,4 +744,9 @@ int64_t cron_cover_end(const struct cron *c, int64_t t, int64_t dur_min, int64_t
             return p + dur;
         p = n;
     }
+}
+
+int cron_period_days(const struct cron *c)
+{
+    return c->period_days;
 }

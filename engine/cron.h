@@ -27,6 +27,10 @@
 
 #include "engine/oerr.h"
 
+/** The range of the year field; no expression fires outside it. */
+#define CRON_YEAR_MIN 1970
+#define CRON_YEAR_MAX 2199
+
 struct cron;
 
 /** Parse expr; NULL with OERR_INVALID and a precise message on error. Free with cron_free(). */
@@ -52,5 +56,12 @@ int64_t cron_prev(const struct cron *c, int64_t t);
  * months the pattern proves continuous, so an endless run costs a few steps per month.
  */
 int64_t cron_cover_end(const struct cron *c, int64_t t, int64_t dur_min, int64_t limit);
+
+/**
+ * The period of the occurrences in days within the year range: 1 if every day has the same
+ * occurrences (any day, any month, any year), 7 if only the weekday matters (plain
+ * day-of-week values, any month, any year), 0 otherwise.
+ */
+int cron_period_days(const struct cron *c);
 
 #endif

@@ -77,15 +77,35 @@ static int covers(const struct window *win, int64_t t)
     return s >= 0 && t < s + win->duration_min * TIMEFMT_MS_PER_MINUTE;
 }
 
+/* The common period in days of all windows' occurrences (1 or 7), or 0 if there is none. */
+static int64_t period_days(const struct window_set *w)
+{
+    int64_t period = 1;
+    for (size_t i = 0; i < w->n; i++) {
+        int p = cron_period_days(w->v[i].cron);
+        if (p == 0)
+            return 0;
+        if (p == 7)
+            period = 7;
+    }
+    return period;
+}
+
 /*
  * The end of the merged run covering t, or -1 past limit. Each round moves the frontier x to
  * the furthest point any single window covers continuously from x; [t, x) stays covered, and
- * the run ends at the first x no window covers.
+ * the run ends at the first x no window covers. Windows that fill each other's gaps make many
+ * short rounds, so when every window repeats daily or weekly, a run covering one whole period
+ * covers every later one: it is endless (unless the year range ends within the horizon).
  */
 static int64_t run_end(const struct window_set *w, int64_t t, int64_t limit)
 {
+    int64_t period = period_days(w) * TIMEFMT_MS_PER_DAY;
+    int64_t range_end = timefmt_days_from_civil(CRON_YEAR_MAX + 1, 1, 1) * TIMEFMT_MS_PER_DAY;
     int64_t x = t;
     for (;;) {
+        if (period > 0 && x - t >= period && limit < range_end)
+            return -1;
         int64_t furthest = x;
         for (size_t i = 0; i < w->n; i++) {
             int64_t e = cron_cover_end(w->v[i].cron, x, w->v[i].duration_min, limit);

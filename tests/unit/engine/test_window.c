@@ -124,6 +124,32 @@ static const struct {
     {{{"* * * * ? *", 10}}, "2026-11-22T10:00:30Z", 1, "none"},
     {{{"* * * * ? *", 1}}, "2026-11-22T10:00:30Z", 1, "none"},
     {{{"0 */2 * * ? *", 120}}, "2026-11-22T10:00:30Z", 1, "none"},
+    /* Windows filling each other's gaps, hour by hour, forever (daily and weekly patterns). */
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-23/2 * * ? *", 60}}, "2026-11-22T05:30:00Z", 1, "none"},
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-23/2 ? * SUN-WED *", 60}, {"0 1-23/2 ? * THU-SAT *", 60}},
+     "2026-11-22T05:30:00Z",
+     1,
+     "none"},
+    /* ...or with a gap every day (23:00-24:00), every week (Saturday's odd hours), or when the
+     * pattern is not periodic (odd hours on the 10th only). */
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-21/2 * * ? *", 60}},
+     "2026-11-22T05:30:00Z",
+     1,
+     "2026-11-22T23:00:00Z"},
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-23/2 ? * SUN-FRI *", 60}},
+     "2026-11-22T05:30:00Z",
+     1,
+     "2026-11-28T01:00:00Z"},
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-23/2 10 * ? *", 60}},
+     "2026-11-10T05:30:00Z",
+     1,
+     "2026-11-11T01:00:00Z"},
+    /* An endless pattern ends with the year range when that is within the horizon. */
+    {{{"0 0-22/2 * * ? *", 60}, {"0 1-23/2 * * ? *", 60}},
+     "2199-06-01T05:30:00Z",
+     1,
+     "2200-01-01T00:00:00Z"},
+    {{{"* * * * ? *", 10}}, "2199-06-01T05:30:00Z", 1, "2200-01-01T00:09:00Z"},
     /* ...unless a gap appears: every minute on weekdays only. */
     {{{"* * ? * MON-FRI *", 1}}, "2026-11-23T12:00:00Z", 1, "2026-11-28T00:00:00Z"},
     {{{"* * ? * MON-FRI *", 1}}, "2026-11-28T12:00:00Z", 0, "2026-11-30T00:00:00Z"},
@@ -224,26 +250,33 @@ END_TEST
 
 /*
  * window_set_at runs on every scheduler tick: an endless run (every minute, 400 days of
- * lookahead) and a closed set waiting a year must each take a few cron searches, not a scan
- * minute by minute. 20,000 evaluations of each fit in the timeout only if so.
+ * lookahead), windows taking turns hour by hour and a closed set waiting a year must each take
+ * a few cron searches, not a scan minute by minute or hour by hour. 20,000 evaluations of each
+ * fit in the timeout only if so.
  */
 START_TEST(test_fast)
 {
     static const struct win endless[MAX_WINDOWS] = {{"* * * * ? *", 10}, {"*/30 * * * ? *", 45}};
     static const struct win yearly[MAX_WINDOWS] = {{"0 0 1 1 ? *", 60}, {"0 0 29 2 ? *", 60}};
-    struct window_set *a = build(endless), *b = build(yearly);
+    static const struct win alternating[MAX_WINDOWS] = {
+        {"0 0-22/2 * * ? *", 60}, {"0 1-23/2 ? * SUN-WED *", 60}, {"0 1-23/2 ? * THU-SAT *", 60}};
+    struct window_set *a = build(endless), *b = build(yearly), *c = build(alternating);
     int64_t t0 = ts("2026-03-01T00:00:00Z");
     for (int k = 0; k < 20000; k++) {
-        struct window_state sa, sb;
+        struct window_state sa, sb, sc;
         int64_t t = t0 + (int64_t)k * 7 * TIMEFMT_MS_PER_MINUTE;
         window_set_at(a, t, &sa);
         window_set_at(b, t, &sb);
-        if (sa.open != 1 || sa.until != -1 || sb.open != 0 || sb.until <= t)
-            ck_abort_msg("at %lld: endless %d/%lld, yearly %d/%lld", (long long)t, sa.open,
-                         (long long)sa.until, sb.open, (long long)sb.until);
+        window_set_at(c, t, &sc);
+        if (sa.open != 1 || sa.until != -1 || sb.open != 0 || sb.until <= t || sc.open != 1 ||
+            sc.until != -1)
+            ck_abort_msg("at %lld: endless %d/%lld, yearly %d/%lld, alternating %d/%lld",
+                         (long long)t, sa.open, (long long)sa.until, sb.open, (long long)sb.until,
+                         sc.open, (long long)sc.until);
     }
     window_set_free(a);
     window_set_free(b);
+    window_set_free(c);
 }
 END_TEST
 
