@@ -250,6 +250,39 @@ START_TEST(test_cover_end)
 }
 END_TEST
 
+/* ---- cron_period_days ---- */
+
+static const struct {
+    const char *expr;
+    int period;
+} periods[] = {
+    {"0 10 * * ? *", 1},
+    {"0 10 ? * * *", 1},
+    {"0 10 1-31 * ? *", 1},
+    {"0 10 ? * SUN-SAT *", 1},
+    {"0 10 * 1-12 ? 1970-2199", 1},
+    {"0 10 ? * MON-FRI *", 7},
+    {"*/5 * ? * 1 *", 7},
+    {"0 10 L * ? *", 0},
+    {"0 10 1-30 * ? *", 0},
+    {"0 10 15W * ? *", 0},
+    {"0 10 * JAN ? *", 0},
+    {"0 10 * * ? 2026", 0},
+    {"0 10 ? * 2#1 *", 0},
+    {"0 10 ? * 6L *", 0},
+    {"0 10 ? * MON,6L *", 0},
+};
+
+START_TEST(test_period)
+{
+    struct cron *c = must_parse(periods[_i].expr);
+    if (cron_period_days(c) != periods[_i].period)
+        ck_abort_msg("'%s': period %d, want %d", periods[_i].expr, cron_period_days(c),
+                     periods[_i].period);
+    cron_free(c);
+}
+END_TEST
+
 /* ---- properties ---- */
 
 static const char *const props[] = {
@@ -397,6 +430,7 @@ static Suite *cron_suite(void)
     tcase_add_loop_test(tc, test_next, 0, (int)NELEM(nexts));
     tcase_add_loop_test(tc, test_prev, 0, (int)NELEM(prevs));
     tcase_add_loop_test(tc, test_cover_end, 0, (int)NELEM(covers));
+    tcase_add_loop_test(tc, test_period, 0, (int)NELEM(periods));
     tcase_add_loop_test(tc, test_next_prev_agree, 0, (int)NELEM(props));
     tcase_add_test(tc, test_impossible_is_fast);
     tcase_add_test(tc, test_prev_bounds);
