@@ -60,6 +60,16 @@ apt_install() {
     apt-get install -y -q "$@"
 }
 
+# present PACKAGE: dpkg has it, or, for node and npm (which may come from elsewhere, e.g. a
+# nodejs build that bundles npm and conflicts with Debian's npm), the command is on PATH.
+present() {
+    case $1 in
+    nodejs) command -v node >/dev/null && return 0 ;;
+    npm) command -v npm >/dev/null && return 0 ;;
+    esac
+    dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
 deps() {
     if ! command -v dpkg-query >/dev/null; then
         say "not Debian: make sure these are installed: ${PACKAGES[*]}"
@@ -67,8 +77,7 @@ deps() {
     fi
     local missing=() p
     for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
-            missing+=("$p")
+        present "$p" || missing+=("$p")
     done
     if ((${#missing[@]} > 0)); then
         say "installing ${missing[*]}"
