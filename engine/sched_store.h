@@ -24,7 +24,7 @@
 #include "engine/rollout.h"
 #include "engine/task.h"
 
-#define SCHED_ID_MAX 72 /* ids and thing ids are at most 64 bytes */
+#define SCHED_ID_MAX    72 /* ids and thing ids are at most 64 bytes */
 #define SCHED_MAX_ABORT 16
 
 struct sched_task_ref {
@@ -64,7 +64,7 @@ struct sched_release {
     int abort_index;           /* -1 none; else the criterion that fired this tick */
     const char *abort_comment; /* with abort_index >= 0 */
     const struct rollout_state *rollout_state;
-    int64_t next_wake;         /* -1 = never */
+    int64_t next_wake; /* -1 = never */
 };
 
 enum sched_cancel_scope {
@@ -89,7 +89,8 @@ struct sched_store_ops {
     /** Apply a cancellation scope at now; *n = executions changed. */
     int (*cancel)(void *ctx, struct sched_task *t, enum sched_cancel_scope scope, int64_t now,
                   int64_t *n, struct oerr *err);
-    /** Up to max undecided attempts, oldest first; *n = how many. */
+    /** Up to max undecided attempts, oldest first; *n = how many. The scheduler passes them
+     *  back to decide() in the same order. */
     int (*undecided)(void *ctx, struct sched_task *t, struct sched_attempt *out, size_t max,
                      size_t *n, struct oerr *err);
     /** Record decisions: retry[i] != 0 creates a PLANNED retry of out[i]'s thing (execution
@@ -100,7 +101,8 @@ struct sched_store_ops {
      *  with their notifications; *n = how many. */
     int (*queue)(void *ctx, struct sched_task *t, int64_t k, int64_t now, int64_t *n,
                  struct oerr *err);
-    /** Remove the task and all its executions (DELETION_IN_PROGRESS). */
+    /** Remove the task and all its executions (DELETION_IN_PROGRESS). The scheduler then calls
+     *  release(), which commits the unit and has nothing left to persist. */
     int (*remove)(void *ctx, struct sched_task *t, struct oerr *err);
     /** Persist r, commit the unit and release the lease. */
     int (*release)(void *ctx, struct sched_task *t, const struct sched_release *r,

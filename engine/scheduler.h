@@ -14,22 +14,22 @@
 #include "engine/sched_store.h"
 
 struct scheduler_config {
-    int64_t lease_ms;      /* lease length (default 30000) */
-    size_t batch;          /* tasks leased per pass (default 64) */
-    int64_t poll_ms;       /* re-tick interval of active tasks (default 1000) */
-    size_t decide_batch;   /* undecided attempts per store call (default 1000) */
+    int64_t lease_ms;    /* lease length (default 30000) */
+    size_t batch;        /* tasks leased per pass (default 64) */
+    int64_t poll_ms;     /* re-tick interval of active tasks (default 1000) */
+    size_t decide_batch; /* undecided attempts per store call (default 1000) */
 };
 
 /** Statistics of the scheduler's life so far. */
 struct scheduler_stats {
-    int64_t passes;     /* scheduler_run_once calls */
-    int64_t ticks;      /* task ticks */
-    int64_t queued;     /* executions queued */
-    int64_t expired;    /* executions timed out */
-    int64_t retried;    /* retries created */
-    int64_t canceled;   /* executions canceled/removed/dropped by the scheduler */
-    int64_t aborted;    /* tasks aborted */
-    int64_t failures;   /* ticks abandoned because the store failed */
+    int64_t passes;   /* scheduler_run_once calls */
+    int64_t ticks;    /* task ticks */
+    int64_t queued;   /* executions queued */
+    int64_t expired;  /* executions timed out */
+    int64_t retried;  /* retries created */
+    int64_t canceled; /* executions canceled/removed/dropped by the scheduler */
+    int64_t aborted;  /* tasks aborted */
+    int64_t failures; /* ticks abandoned because the store failed */
 };
 
 struct scheduler;
@@ -51,7 +51,11 @@ void scheduler_free(struct scheduler *s);
  */
 int scheduler_run_once(struct scheduler *s, int64_t now, struct oerr *err);
 
-/** Tick one already leased task at now (the body of scheduler_run_once, exposed for tests). */
+/**
+ * Tick one already leased task at now (the body of scheduler_run_once, exposed for tests).
+ * Returns 0 when the tick was committed (or the task vanished before load: nothing to do), -1
+ * when the store failed: the unit was abandoned, stats.failures counted and *err set.
+ */
 int scheduler_tick(struct scheduler *s, const struct sched_task_ref *ref, int64_t now,
                    struct oerr *err);
 
