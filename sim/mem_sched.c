@@ -847,6 +847,10 @@ static int validate_spec(const struct mem_sched *ms, const struct mem_sched_task
         return oerr_set(err, OERR_CONFLICT, "task %s already exists", spec->id);
     if ((int)spec->type < 0 || spec->type >= TASK_TYPE_MAX)
         return oerr_set(err, OERR_INVALID, "OtaType is not a task type");
+    if (spec->n_abort > 0 && spec->abort == NULL)
+        return oerr_set(err, OERR_INVALID, "AbortConfigCriteriaList is missing");
+    if (spec->n_targets > 0 && spec->targets == NULL)
+        return oerr_set(err, OERR_INVALID, "Target is missing");
     if (spec->n_abort > SCHED_MAX_ABORT)
         return oerr_set(err, OERR_INVALID, "AbortConfigCriteriaList has more than %d criteria",
                         SCHED_MAX_ABORT);
@@ -897,7 +901,8 @@ int mem_sched_task_add(struct mem_sched *ms, const struct mem_sched_task_spec *s
     t->schedule = spec->schedule;
     t->rollout = spec->rollout;
     rollout_state_init(&t->rollout_state);
-    memcpy(t->abort, spec->abort, spec->n_abort * sizeof *t->abort);
+    if (spec->n_abort > 0)
+        memcpy(t->abort, spec->abort, spec->n_abort * sizeof *t->abort);
     t->n_abort = spec->n_abort;
     t->retry = spec->retry;
     t->ipt_min = (int32_t)spec->in_progress_timeout_min;
