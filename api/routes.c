@@ -5,6 +5,7 @@
 
 #include "api/configs.h"
 #include "api/health.h"
+#include "api/things.h"
 
 const struct route api_routes[] = {
     /* internal */
@@ -19,6 +20,14 @@ const struct route api_routes[] = {
     {"GET", "/ota-task-configurations", "ListOtaTaskConfigurations", API_SVC_MI, configs_list},
     {"DELETE", "/ota-task-configurations/{Identifier}", "DeleteOtaTaskConfiguration", API_SVC_MI,
      configs_delete},
+
+    /* Managed integrations: managed things */
+    {"POST", "/managed-things", "CreateManagedThing", API_SVC_MI, things_handle_create},
+    {"GET", "/managed-things/{Identifier}", "GetManagedThing", API_SVC_MI, things_handle_get},
+    {"GET", "/managed-things", "ListManagedThings", API_SVC_MI, things_handle_list},
+    {"PUT", "/managed-things/{Identifier}", "UpdateManagedThing", API_SVC_MI, things_handle_update},
+    {"DELETE", "/managed-things/{Identifier}", "DeleteManagedThing", API_SVC_MI,
+     things_handle_delete},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
