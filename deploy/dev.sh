@@ -13,7 +13,8 @@
 # Installing needs Debian and root (one apt-get update, then apt-get install -y of the missing
 # packages only). As root, the PostgreSQL programs run as the postgres user.
 # Environment: OTAD_BUILD_DIR (default build), OTAD_DEV_LISTEN (default 127.0.0.1:8080),
-# OTAD_AUTH for the dev otad (default none: local development, SPEC.md section 11),
+# OTAD_AUTH / OTAD_CREDENTIALS for the dev otad (default sigv4 with the example key pair
+# AKIDEXAMPLE that demo.py and the printed aws/boto3 examples sign with),
 # JOBS (build parallelism, default nproc), CTEST_PARALLEL_LEVEL (default JOBS).
 set -euo pipefail
 
@@ -28,6 +29,8 @@ PACKAGES=(build-essential cmake pkg-config libevent-dev libpq-dev libhiredis-dev
     nodejs npm curl)
 FAKE_KEY=AKIDEXAMPLE
 FAKE_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+AUTH=${OTAD_AUTH:-sigv4}
+CREDENTIALS=${OTAD_CREDENTIALS:-$FAKE_KEY:$FAKE_SECRET}
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 die() {
@@ -249,7 +252,7 @@ otad_up() {
     say "otad: migrate"
     "$BUILD/otad" migrate --pg "$(pg_conninfo)"
     say "otad: start on $LISTEN"
-    OTAD_AUTH=${OTAD_AUTH:-none} setsid "$BUILD/otad" --listen "$LISTEN" --pg "$(pg_conninfo)" \
+    OTAD_AUTH=$AUTH OTAD_CREDENTIALS=$CREDENTIALS setsid "$BUILD/otad" --listen "$LISTEN" --pg "$(pg_conninfo)" \
         --redis "$SOCK/redis.sock" --no-migrate </dev/null >>"$RUN/otad.log" 2>&1 &
     echo $! >"$RUN/otad.pid"
     wait_until 30 otad otad_ready
@@ -278,7 +281,7 @@ cmd_up() {
     otad_up
     cat <<EOF
 
-otad is up: http://$LISTEN (auth: ${OTAD_AUTH:-none})
+otad is up: http://$LISTEN (auth: $AUTH)
   aws CLI:  AWS_ACCESS_KEY_ID=$FAKE_KEY AWS_SECRET_ACCESS_KEY=$FAKE_SECRET \\
               aws iot-managed-integrations list-ota-task-configurations \\
               --endpoint-url http://$LISTEN --region us-east-1
