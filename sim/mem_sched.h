@@ -188,7 +188,10 @@ int mem_sched_start_next(struct mem_sched *ms, uint32_t thing, int64_t step_time
 int mem_sched_update(struct mem_sched *ms, uint32_t task, uint32_t thing, enum execution_status to,
                      int64_t step_timeout_min, int64_t now, struct oerr *err);
 
-/** The earliest next wake over all tasks not leased (for advancing a virtual clock); -1 none. */
+/**
+ * The earliest next wake over all tasks (for advancing a virtual clock): a leased task counts at
+ * its lease expiry; -1 when no task will ever wake on its own.
+ */
 int64_t mem_sched_next_wake(const struct mem_sched *ms);
 
 #endif
