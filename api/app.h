@@ -13,6 +13,8 @@ struct db;
 struct rlink;
 struct metrics;
 struct auth;
+struct schedthread;
+struct relay;
 
 struct app {
     struct event_base *base;
@@ -21,6 +23,9 @@ struct app {
     struct rlink *redis;
     struct metrics *metrics;
     struct auth *auth;
+    struct schedthread *sched; /* may be NULL */
+    struct relay *relay;       /* may be NULL */
+    int worker;                /* worker index (0..workers-1) */
 };
 
 #endif

@@ -192,7 +192,7 @@ int config_load(struct config *cfg, int argc, char **argv, struct oerr *err)
     cfg->notify_shards = 16;
     memcpy(cfg->stream_prefix, "otad:", sizeof "otad:");
     cfg->stream_maxlen = 1000000;
-    cfg->tick_ms = 1000;
+    cfg->tick_ms = 10000;
 
     for (size_t k = 0; k < sizeof env_knobs / sizeof env_knobs[0]; k++) {
         const char *v = getenv(env_knobs[k].env);
@@ -279,7 +279,7 @@ void config_usage(FILE *out)
           "  --notify-shards N       OTAD_NOTIFY_SHARDS notify stream shards (16)\n"
           "  --stream-prefix P       OTAD_STREAM_PREFIX Redis stream name prefix (otad:)\n"
           "  --stream-maxlen N       OTAD_STREAM_MAXLEN approximate stream length cap (1000000)\n"
-          "  --tick-ms N             OTAD_TICK_MS     scheduler re-tick interval (1000)\n"
+          "  --tick-ms N             OTAD_TICK_MS     safety-net re-tick of active tasks (10000)\n"
           "  --help, --version\n",
           out);
 }

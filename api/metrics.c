@@ -15,7 +15,9 @@
 #include "api/router.h"
 #include "engine/mem.h"
 #include "store/db.h"
+#include "store/relay.h"
 #include "store/rlink.h"
+#include "store/schedthread.h"
 
 #define METRICS_STATUSES 16
 #define METRICS_GAUGES   64
@@ -195,6 +197,39 @@ char *metrics_render(struct metrics *m, const struct app *app, size_t *len)
              "# TYPE otad_redis_connected gauge\n"
              "otad_redis_connected %d\n",
              rlink_connected(app->redis));
+    if (app != NULL && app->sched != NULL) {
+        struct scheduler_stats ss;
+        schedthread_stats(app->sched, &ss);
+        outf(&o,
+             "# HELP otad_scheduler_events_total Scheduler work by kind.\n"
+             "# TYPE otad_scheduler_events_total counter\n"
+             "otad_scheduler_events_total{kind=\"pass\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"tick\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"queued\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"timed_out\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"retried\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"canceled\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"aborted\"} %lld\n"
+             "otad_scheduler_events_total{kind=\"failed_tick\"} %lld\n",
+             (long long)ss.passes, (long long)ss.ticks, (long long)ss.queued, (long long)ss.expired,
+             (long long)ss.retried, (long long)ss.canceled, (long long)ss.aborted,
+             (long long)ss.failures);
+    }
+    if (app != NULL && app->relay != NULL) {
+        struct relay_stats rs;
+        relay_stats(app->relay, &rs);
+        outf(&o,
+             "# HELP otad_relay_messages_total Outbox messages acknowledged by Redis.\n"
+             "# TYPE otad_relay_messages_total counter\n"
+             "otad_relay_messages_total %lld\n"
+             "# HELP otad_relay_failures_total Relay batches rolled back.\n"
+             "# TYPE otad_relay_failures_total counter\n"
+             "otad_relay_failures_total %lld\n"
+             "# HELP otad_relay_redis_up 1 if the relay's Redis connection is up.\n"
+             "# TYPE otad_relay_redis_up gauge\n"
+             "otad_relay_redis_up %d\n",
+             (long long)rs.relayed, (long long)rs.failures, rs.redis_up);
+    }
     pthread_mutex_lock(&m->lock);
     for (int i = 0; i < m->ngauges; i++) {
         const struct gauge *g = &m->gauges[i];

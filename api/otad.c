@@ -30,7 +30,9 @@
 #include "store/db.h"
 #include "store/log.h"
 #include "store/migrate.h"
+#include "store/relay.h"
 #include "store/rlink.h"
+#include "store/schedthread.h"
 #include "store/settings.h"
 
 #define OTAD_VERSION      "0.1.0"
@@ -78,7 +80,40 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     evtimer_add(w->drain, &tv);
 }
 
-static int run_worker(const struct config *cfg, int fd)
+/* The process's scheduler and outbox relay threads. */
+static int start_threads(struct worker *w, const struct config *cfg, const struct rlink_addr *raddr,
+                         struct oerr *err)
+{
+    char owner[320], host[256];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(owner, sizeof owner, "%s:%d", host, (int)getpid());
+    struct schedthread_config sc = {
+        .conninfo = cfg->pg,
+        .owner = owner,
+        .shard = 100000 + w->app.worker,
+        .ceiling = cfg->max_rate,
+        .poll_ms = cfg->tick_ms,
+        .lease_real_ms = 30000,
+    };
+    w->app.sched = schedthread_start(&sc, err);
+    if (w->app.sched == NULL)
+        return -1;
+    struct relay_config rc = {
+        .conninfo = cfg->pg,
+        .redis = *raddr,
+        .prefix = cfg->stream_prefix,
+        .maxlen = cfg->stream_maxlen,
+        .shards = cfg->notify_shards,
+        .region = cfg->region,
+        .account_id = cfg->account_id,
+    };
+    w->app.relay = relay_start(&rc, err);
+    return w->app.relay == NULL ? -1 : 0;
+}
+
+static int run_worker(const struct config *cfg, int fd, int index)
 {
     struct worker w;
     struct oerr err;
@@ -98,6 +133,7 @@ static int run_worker(const struct config *cfg, int fd)
         log_error("bad credentials: %s", err.msg);
         goto done;
     }
+    w.app.worker = index;
     w.app.db = db_new(w.app.base, cfg->pg, cfg->db_pool);
     w.app.redis = rlink_new(w.app.base, &raddr);
     w.http = http_new(&w.app, fd, &err);
@@ -111,11 +147,17 @@ static int run_worker(const struct config *cfg, int fd)
     evsignal_add(w.sigterm, NULL);
     evsignal_add(w.sigint, NULL);
 
+    if (start_threads(&w, cfg, &raddr, &err) < 0) {
+        log_error("%s", err.msg);
+        goto done;
+    }
     log_info("worker %d serving", (int)getpid());
     event_base_dispatch(w.app.base);
     rc = 0;
 
 done:
+    schedthread_stop(w.app.sched);
+    relay_stop(w.app.relay);
     if (w.sigterm != NULL)
         event_free(w.sigterm);
     if (w.sigint != NULL)
@@ -194,7 +236,7 @@ static int run_master(const struct config *cfg, int fd)
             if (pid == 0) {
                 signal(SIGTERM, SIG_DFL);
                 signal(SIGINT, SIG_DFL);
-                exit(run_worker(cfg, fd));
+                exit(run_worker(cfg, fd, i));
             }
             pids[i] = pid;
         }
@@ -284,5 +326,5 @@ int main(int argc, char **argv)
     }
     if (cfg.workers > 1)
         return run_master(&cfg, fd);
-    return run_worker(&cfg, fd);
+    return run_worker(&cfg, fd, 0);
 }
