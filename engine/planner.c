@@ -98,8 +98,8 @@ static void plan_pacing(const struct planner_input *in, int64_t now, struct plan
     } else if (in->status == TASK_SCHEDULED) {
         out->idle = 1; /* resuming after a pause: the first slot is now, no burst */
     }
-    if (planned == 0 && (in->undecided == 0 || !out->allow_retries))
-        out->idle = 1; /* nothing to notify */
+    if (planned == 0 && in->undecided == 0)
+        out->idle = 1; /* nothing to notify, and no retry can come of this tick */
     if (out->idle)
         rollout_idle(in->rollout, st, now);
     if (planned > 0) {
