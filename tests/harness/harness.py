@@ -54,6 +54,8 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 FAKE_ACCESS_KEY = "AKIDEXAMPLE"
 FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
+# start_otad(env=SIGV4_ENV): otad checks SigV4 against the key pair the client helpers sign with
+SIGV4_ENV = {"OTAD_AUTH": "sigv4", "OTAD_CREDENTIALS": f"{FAKE_ACCESS_KEY}:{FAKE_SECRET_KEY}"}
 _NULL = "\x1a"  # what psql prints for NULL; mapped back to None
 
 
@@ -411,7 +413,8 @@ class Redis:
 # --- otad -------------------------------------------------------------------------------------
 
 def otad_bin() -> str:
-    return os.environ.get("OTAD_BIN") or str(REPO / "build" / "otad")
+    """$OTAD_BIN (relative to the current directory) or <repo>/build/otad."""
+    return os.path.abspath(os.environ.get("OTAD_BIN") or REPO / "build" / "otad")
 
 
 def http_request(url: str, method: str, path: str, body: bytes | str | None = None,
@@ -551,7 +554,11 @@ class Cluster:
         _live.add(self)
 
     def __enter__(self) -> "Cluster":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop(failed=True)
+            raise
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.stop(failed=exc_type is not None)
