@@ -14,6 +14,14 @@
 /* pg_advisory_lock key: "otadmigr" as a 64-bit number */
 #define MIGRATE_LOCK_KEY "8031723651706201458"
 
+/* Server notices ("relation ... already exists, skipping") go to the log at debug level, not
+   to stderr as libpq would print them. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("postgresql: %s", message);
+}
+
 static int exec_ok(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    struct oerr *err, const char *what)
 {
@@ -49,6 +57,7 @@ int migrate_apply(const char *conninfo, int *applied, struct oerr *err)
                  PQerrorMessage(conn));
         goto fail;
     }
+    PQsetNoticeProcessor(conn, on_notice, NULL);
     const char *lock_params[1] = {MIGRATE_LOCK_KEY};
     if (exec_ok(conn, "SELECT pg_advisory_lock($1::bigint)", 1, lock_params, err,
                 "could not take the migrations lock") < 0)
