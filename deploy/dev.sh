@@ -106,6 +106,9 @@ node_deps() {
         return 0
     fi
     [[ -f $dir/package-lock.json ]] || return 0
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    ((major >= 20)) || say "node $major: the locked @aws-sdk clients ask for node >= 20"
     if [[ ! -f $dir/node_modules/.package-lock.json ||
         $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
         say "installing the Node SDK test packages"
