@@ -4,7 +4,9 @@
 #include "api/routes.h"
 
 #include "api/configs.h"
+#include "api/destinations.h"
 #include "api/health.h"
+#include "api/notifications.h"
 #include "api/things.h"
 
 const struct route api_routes[] = {
@@ -28,6 +30,25 @@ const struct route api_routes[] = {
     {"PUT", "/managed-things/{Identifier}", "UpdateManagedThing", API_SVC_MI, things_handle_update},
     {"DELETE", "/managed-things/{Identifier}", "DeleteManagedThing", API_SVC_MI,
      things_handle_delete},
+
+    /* Managed integrations: destinations */
+    {"POST", "/destinations", "CreateDestination", API_SVC_MI, destinations_handle_create},
+    {"GET", "/destinations/{Name}", "GetDestination", API_SVC_MI, destinations_handle_get},
+    {"GET", "/destinations", "ListDestinations", API_SVC_MI, destinations_handle_list},
+    {"PUT", "/destinations/{Name}", "UpdateDestination", API_SVC_MI, destinations_handle_update},
+    {"DELETE", "/destinations/{Name}", "DeleteDestination", API_SVC_MI, destinations_handle_delete},
+
+    /* Managed integrations: notification configurations */
+    {"POST", "/notification-configurations", "CreateNotificationConfiguration", API_SVC_MI,
+     notifications_handle_create},
+    {"GET", "/notification-configurations/{EventType}", "GetNotificationConfiguration", API_SVC_MI,
+     notifications_handle_get},
+    {"GET", "/notification-configurations", "ListNotificationConfigurations", API_SVC_MI,
+     notifications_handle_list},
+    {"PUT", "/notification-configurations/{EventType}", "UpdateNotificationConfiguration",
+     API_SVC_MI, notifications_handle_update},
+    {"DELETE", "/notification-configurations/{EventType}", "DeleteNotificationConfiguration",
+     API_SVC_MI, notifications_handle_delete},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -161,6 +161,126 @@ class MiFoundation(HarnessTestCase):
         self.assert_error(ctx, "ConflictException", 409)
         self.assertEqual(len(c.list_managed_things(OwnerFilter=owner)["Items"]), 1)
 
+    # --- destinations --------------------------------------------------------------------
+
+    def create_destination(self, name: str, **extra):
+        return self.client.create_destination(
+            Name=name, DeliveryDestinationArn=ARN, DeliveryDestinationType="KINESIS",
+            RoleArn=ROLE, **extra)
+
+    def test_destinations(self):
+        c = self.client
+        name = unique("dest \u00fc ")
+        made = self.create_destination(name, Description="first", Tags={"env": "test"})
+        self.assertEqual(made["Name"], name)
+        self.assertEqual(made["ResponseMetadata"]["HTTPStatusCode"], 201)
+
+        got = c.get_destination(Name=name)
+        self.assertEqual(got["Name"], name)
+        self.assertEqual(got["DeliveryDestinationArn"], ARN)
+        self.assertEqual(got["DeliveryDestinationType"], "KINESIS")
+        self.assertEqual(got["RoleArn"], ROLE)
+        self.assertEqual(got["Description"], "first")
+        self.assertEqual(got["Tags"], {"env": "test"})
+        self.assertIsInstance(got["CreatedAt"], datetime.datetime)
+
+        names = [d["Name"] for page in c.get_paginator("list_destinations").paginate(
+            PaginationConfig={"PageSize": 1}) for d in page["DestinationList"]]
+        self.assertEqual(names.count(name), 1)
+
+        upd = c.update_destination(Name=name, Description="second", RoleArn="role-2")
+        self.assertEqual(upd["ResponseMetadata"]["HTTPStatusCode"], 201)
+        got = c.get_destination(Name=name)
+        self.assertEqual(got["Description"], "second")
+        self.assertEqual(got["RoleArn"], "role-2")
+        self.assertEqual(got["DeliveryDestinationArn"], ARN)
+
+        with self.assertRaises(c.exceptions.ConflictException) as ctx:
+            self.create_destination(name)
+        self.assert_error(ctx, "ConflictException", 409)
+
+        gone = c.delete_destination(Name=name)
+        self.assertEqual(gone["ResponseMetadata"]["HTTPStatusCode"], 200)
+        with self.assertRaises(c.exceptions.ResourceNotFoundException) as ctx:
+            c.get_destination(Name=name)
+        err = self.assert_error(ctx, "ResourceNotFoundException", 404)
+        self.assertEqual(err["ResourceType"], "Destination")
+        with self.assertRaises(c.exceptions.ResourceNotFoundException):
+            c.update_destination(Name=name, Description="again")
+
+    def test_destination_validation(self):
+        c = self.client
+        with self.assertRaises(c.exceptions.ValidationException) as ctx:
+            c.create_destination(Name=unique("bad"),
+                                 DeliveryDestinationArn="arn:aws:kinesis:us-east-1:1:stream",
+                                 DeliveryDestinationType="KINESIS", RoleArn=ROLE)
+        self.assertEqual(ctx.exception.response["Error"]["Message"],
+                         "DeliveryDestinationArn must be an ARN like "
+                         "arn:aws:<service>:<region>:<account>:<type>/<name>")
+
+    # --- notification configurations -----------------------------------------------------
+
+    def test_notification_configurations(self):
+        c = self.client
+        d1, d2 = unique("n1-"), unique("n2-")
+        self.create_destination(d1)
+        self.create_destination(d2)
+        made = c.create_notification_configuration(EventType="DEVICE_OTA", DestinationName=d1,
+                                                   Tags={"team": "fw"})
+        self.assertEqual(made["EventType"], "DEVICE_OTA")
+        self.assertEqual(made["ResponseMetadata"]["HTTPStatusCode"], 201)
+
+        got = c.get_notification_configuration(EventType="DEVICE_OTA")
+        self.assertEqual(got["DestinationName"], d1)
+        self.assertEqual(got["Tags"], {"team": "fw"})
+        self.assertIsInstance(got["UpdatedAt"], datetime.datetime)
+
+        listed = [i for page in c.get_paginator("list_notification_configurations").paginate()
+                  for i in page["NotificationConfigurationList"]]
+        self.assertIn({"EventType": "DEVICE_OTA", "DestinationName": d1}, listed)
+
+        with self.assertRaises(c.exceptions.ConflictException) as ctx:
+            c.create_notification_configuration(EventType="DEVICE_OTA", DestinationName=d2)
+        self.assert_error(ctx, "ConflictException", 409)
+        with self.assertRaises(c.exceptions.ValidationException) as ctx:
+            c.create_notification_configuration(EventType="DEVICE_STATE",
+                                                DestinationName="missing-destination")
+        err = self.assert_error(ctx, "ValidationException", 400)
+        self.assertIn("missing-destination", err["Error"]["Message"])
+
+        upd = c.update_notification_configuration(EventType="DEVICE_OTA", DestinationName=d2)
+        self.assertEqual(upd["ResponseMetadata"]["HTTPStatusCode"], 201)
+        self.assertEqual(c.get_notification_configuration(EventType="DEVICE_OTA")
+                         ["DestinationName"], d2)
+
+        gone = c.delete_notification_configuration(EventType="DEVICE_OTA")
+        self.assertEqual(gone["ResponseMetadata"]["HTTPStatusCode"], 200)
+        with self.assertRaises(c.exceptions.ResourceNotFoundException) as ctx:
+            c.get_notification_configuration(EventType="DEVICE_OTA")
+        err = self.assert_error(ctx, "ResourceNotFoundException", 404)
+        self.assertEqual(err["ResourceType"], "NotificationConfiguration")
+        self.assertEqual(err["ResourceId"], "DEVICE_OTA")
+
+    def test_notification_configuration_client_token(self):
+        c = self.client
+        d = unique("nt-")
+        self.create_destination(d)
+        token = unique("tok-")
+        first = c.create_notification_configuration(EventType="DEVICE_WSS", DestinationName=d,
+                                                    ClientToken=token)
+        again = c.create_notification_configuration(EventType="DEVICE_WSS", DestinationName=d,
+                                                    ClientToken=token)
+        self.assertEqual(first["EventType"], again["EventType"])
+        with self.assertRaises(c.exceptions.ConflictException):
+            c.create_notification_configuration(EventType="DEVICE_EVENT", DestinationName=d,
+                                                ClientToken=token)
+        with self.assertRaises(c.exceptions.ResourceNotFoundException):
+            c.get_notification_configuration(EventType="DEVICE_EVENT")
+        c.delete_notification_configuration(EventType="DEVICE_WSS")
+
+
+ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/otad-events"
+ROLE = "arn:aws:iam::123456789012:role/otad"
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
