@@ -1,6 +1,7 @@
 /*
- * jsonv: member getters with the model's constraints, character classes for the model's
- * patterns, and the canonical request hash used by idempotency. Unicode classes (\p{L}, \p{N})
+ * jsonv: cJSON adapted to engine/jsonview.h (where the constraint-checked getters live),
+ * character classes for the model's patterns, query-string helpers, and the canonical request
+ * hash used by idempotency. Unicode classes (\p{L}, \p{N})
  * come from glibc's C.UTF-8 ctype tables through iswalnum_l; the locale object is created once.
  */
 #include "api/jsonv.h"
@@ -15,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "engine/jsonview.h"
 #include "engine/mem.h"
 
 /* ---- character classes ---- */
@@ -92,345 +94,187 @@ const struct jsonv_str jsonv_client_token = {1, 64, jsonv_class_token,
 const struct jsonv_str jsonv_unicode_name128 = {1, 128, jsonv_class_unicode_name,
                                                 "letters, digits, spaces, '.', '_' and '-'"};
 
-/* ---- UTF-8 ---- */
+/* ---- the cJSON view for engine/jsonview.h ---- */
 
-static int utf8_next(const unsigned char **pp, uint32_t *cp)
+static enum jview_type cj_type(const void *v)
 {
-    const unsigned char *p = *pp;
-    uint32_t c = p[0];
-    int n;
-    if (c < 0x80) {
-        *cp = c;
-        *pp = p + 1;
-        return 0;
-    } else if ((c & 0xe0) == 0xc0) {
-        n = 1;
-        c &= 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 2;
-        c &= 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 3;
-        c &= 0x07;
-    } else {
-        return -1;
-    }
-    for (int i = 1; i <= n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return -1;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return -1;
-    *cp = c;
-    *pp = p + n + 1;
-    return 0;
+    const cJSON *c = v;
+    if (cJSON_IsNull(c))
+        return JVIEW_NULL;
+    if (cJSON_IsBool(c))
+        return JVIEW_BOOL;
+    if (cJSON_IsNumber(c))
+        return JVIEW_NUMBER;
+    if (cJSON_IsString(c))
+        return JVIEW_STRING;
+    if (cJSON_IsArray(c))
+        return JVIEW_ARRAY;
+    if (cJSON_IsObject(c))
+        return JVIEW_OBJECT;
+    return JVIEW_NULL;
+}
+
+static const void *cj_member(const void *obj, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+static double cj_number(const void *v)
+{
+    return ((const cJSON *)v)->valuedouble;
+}
+
+static const char *cj_string(const void *v)
+{
+    return ((const cJSON *)v)->valuestring;
+}
+
+static int cj_boolean(const void *v)
+{
+    return cJSON_IsTrue((const cJSON *)v);
+}
+
+static size_t cj_count(const void *v)
+{
+    return (size_t)cJSON_GetArraySize(v);
+}
+
+static const void *cj_first(const void *v)
+{
+    return ((const cJSON *)v)->child;
+}
+
+static const void *cj_next(const void *e)
+{
+    return ((const cJSON *)e)->next;
+}
+
+static const char *cj_key(const void *e)
+{
+    return ((const cJSON *)e)->string;
+}
+
+static const struct jview_ops cjson_ops = {cj_type,  cj_member, cj_number, cj_string, cj_boolean,
+                                           cj_count, cj_first,  cj_next,   cj_key};
+
+struct jview jsonv_view(const cJSON *item)
+{
+    struct jview j = {&cjson_ops, item};
+    return j;
+}
+
+static struct jview_str conv(const struct jsonv_str *s)
+{
+    struct jview_str j = {s->min, s->max, s->allowed, s->allowed_what};
+    return j;
 }
 
 int jsonv_utf8_count(const char *s, size_t *count)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = 0;
-    while (*p != '\0') {
-        uint32_t cp;
-        if (utf8_next(&p, &cp) < 0)
-            return -1;
-        n++;
-    }
-    *count = n;
-    return 0;
+    return jview_utf8_count(s, count);
 }
-
-/* ---- paths and lookup ---- */
 
 const char *jsonv_path(char *buf, size_t len, const char *prefix, const char *name)
 {
-    if (prefix == NULL || prefix[0] == '\0')
-        snprintf(buf, len, "%s", name);
-    else
-        snprintf(buf, len, "%s.%s", prefix, name);
-    return buf;
+    return jview_path(buf, len, prefix, name);
 }
 
 const cJSON *jsonv_member(const cJSON *obj, const char *name)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (it == NULL || cJSON_IsNull(it))
-        return NULL;
-    return it;
+    struct jview o = jsonv_view(obj);
+    return jview_member(&o, name).v;
 }
-
-#define PATH_MAX_LEN 256
 
 int jsonv_check_str(const char *s, const char *path, const struct jsonv_str *spec, struct oerr *err)
 {
-    size_t n = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p != '\0') {
-        uint32_t cp;
-        if (utf8_next(&p, &cp) < 0)
-            return oerr_set(err, OERR_INVALID, "%s is not valid UTF-8", path);
-        if (spec->allowed != NULL && !spec->allowed(cp)) {
-            if (spec->allowed_what != NULL)
-                return oerr_set(err, OERR_INVALID, "%s must contain only %s", path,
-                                spec->allowed_what);
-            return oerr_set(err, OERR_INVALID, "%s contains a character that is not allowed", path);
-        }
-        n++;
-    }
-    if (n < spec->min || (spec->max > 0 && n > spec->max)) {
-        if (spec->max == 0)
-            return oerr_set(err, OERR_INVALID, "%s must be at least %zu characters long", path,
-                            spec->min);
-        if (spec->min == spec->max)
-            return oerr_set(err, OERR_INVALID, "%s must be exactly %zu characters long", path,
-                            spec->min);
-        return oerr_set(err, OERR_INVALID, "%s must be between %zu and %zu characters long", path,
-                        spec->min, spec->max);
-    }
-    return 0;
+    struct jview_str j = conv(spec);
+    return jview_check_str(s, path, &j, err);
 }
 
 int jsonv_string(const cJSON *obj, const char *prefix, const char *name, int required,
                  const struct jsonv_str *spec, const char **out, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    *out = NULL;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsString(it))
-        return oerr_set(err, OERR_INVALID, "%s must be a string", path);
-    if (spec != NULL && jsonv_check_str(it->valuestring, path, spec, err) < 0)
-        return -1;
-    *out = it->valuestring;
-    return 0;
+    struct jview o = jsonv_view(obj);
+    struct jview_str j;
+    if (spec != NULL)
+        j = conv(spec);
+    return jview_string(&o, prefix, name, required, spec != NULL ? &j : NULL, out, err);
 }
 
 int jsonv_int(const cJSON *obj, const char *prefix, const char *name, int required, int64_t min,
               int64_t max, int64_t *out, int *present, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    if (present != NULL)
-        *present = 0;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    double v = it->valuedouble;
-    if (!cJSON_IsNumber(it) || !isfinite(v) || v != floor(v) || fabs(v) > 9.0e15)
-        return oerr_set(err, OERR_INVALID, "%s must be an integer", path);
-    if (v < (double)min || v > (double)max) {
-        if (max == INT64_MAX)
-            return oerr_set(err, OERR_INVALID, "%s must be at least %lld", path, (long long)min);
-        return oerr_set(err, OERR_INVALID, "%s must be between %lld and %lld", path, (long long)min,
-                        (long long)max);
-    }
-    *out = (int64_t)v;
-    if (present != NULL)
-        *present = 1;
-    return 0;
+    struct jview o = jsonv_view(obj);
+    return jview_int(&o, prefix, name, required, min, max, out, present, err);
 }
 
 int jsonv_number(const cJSON *obj, const char *prefix, const char *name, int required, double min,
                  double max, double *out, int *present, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    if (present != NULL)
-        *present = 0;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-        return oerr_set(err, OERR_INVALID, "%s must be a number", path);
-    if (it->valuedouble < min || it->valuedouble > max)
-        return oerr_set(err, OERR_INVALID, "%s must be between %g and %g", path, min, max);
-    *out = it->valuedouble;
-    if (present != NULL)
-        *present = 1;
-    return 0;
+    struct jview o = jsonv_view(obj);
+    return jview_number(&o, prefix, name, required, min, max, out, present, err);
 }
 
 int jsonv_bool(const cJSON *obj, const char *prefix, const char *name, int required, int *out,
                int *present, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    if (present != NULL)
-        *present = 0;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsBool(it))
-        return oerr_set(err, OERR_INVALID, "%s must be a boolean", path);
-    *out = cJSON_IsTrue(it);
-    if (present != NULL)
-        *present = 1;
-    return 0;
-}
-
-static void list_values(const char *const *values, char *buf, size_t len)
-{
-    size_t pos = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; values[i] != NULL && pos + 2 < len; i++) {
-        int n = snprintf(buf + pos, len - pos, "%s%s", i > 0 ? ", " : "", values[i]);
-        if (n < 0)
-            break;
-        pos += (size_t)n;
-    }
+    struct jview o = jsonv_view(obj);
+    return jview_bool(&o, prefix, name, required, out, present, err);
 }
 
 int jsonv_enum(const cJSON *obj, const char *prefix, const char *name, int required,
                const char *const *values, int *out, int *present, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    if (present != NULL)
-        *present = 0;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (cJSON_IsString(it)) {
-        for (int i = 0; values[i] != NULL; i++) {
-            if (strcmp(values[i], it->valuestring) == 0) {
-                *out = i;
-                if (present != NULL)
-                    *present = 1;
-                return 0;
-            }
-        }
-    }
-    char list[256];
-    list_values(values, list, sizeof list);
-    return oerr_set(err, OERR_INVALID, "%s must be one of %s", path, list);
+    struct jview o = jsonv_view(obj);
+    return jview_enum(&o, prefix, name, required, values, out, present, err);
 }
 
 int jsonv_object(const cJSON *obj, const char *prefix, const char *name, int required,
                  const cJSON **out, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    *out = NULL;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsObject(it))
-        return oerr_set(err, OERR_INVALID, "%s must be an object", path);
-    *out = it;
-    return 0;
-}
-
-static int count_check(const char *path, size_t n, size_t min, size_t max, const char *noun,
-                       struct oerr *err)
-{
-    if (n < min || (max > 0 && n > max)) {
-        if (max == 0)
-            return oerr_set(err, OERR_INVALID, "%s must have at least %zu %s", path, min, noun);
-        return oerr_set(err, OERR_INVALID, "%s must have between %zu and %zu %s", path, min, max,
-                        noun);
-    }
-    return 0;
+    struct jview o = jsonv_view(obj), it;
+    int rc = jview_object(&o, prefix, name, required, &it, err);
+    *out = rc == 0 ? it.v : NULL;
+    return rc;
 }
 
 int jsonv_array(const cJSON *obj, const char *prefix, const char *name, int required, size_t min,
                 size_t max, const cJSON **out, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    *out = NULL;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsArray(it))
-        return oerr_set(err, OERR_INVALID, "%s must be a list", path);
-    if (count_check(path, (size_t)cJSON_GetArraySize(it), min, max, "entries", err) < 0)
-        return -1;
-    *out = it;
-    return 0;
+    struct jview o = jsonv_view(obj), it;
+    int rc = jview_array(&o, prefix, name, required, min, max, &it, err);
+    *out = rc == 0 ? it.v : NULL;
+    return rc;
 }
 
 int jsonv_string_map(const cJSON *obj, const char *prefix, const char *name, int required,
                      size_t min, size_t max, const struct jsonv_str *key,
                      const struct jsonv_str *value, const cJSON **out, struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    const cJSON *it = jsonv_member(obj, name);
-    *out = NULL;
-    if (it == NULL) {
-        if (required)
-            return oerr_set(err, OERR_INVALID, "%s is required", path);
-        return 0;
-    }
-    if (!cJSON_IsObject(it))
-        return oerr_set(err, OERR_INVALID, "%s must be a map of strings", path);
-    if (count_check(path, (size_t)cJSON_GetArraySize(it), min, max, "entries", err) < 0)
-        return -1;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, it)
-    {
-        char epath[PATH_MAX_LEN + 140];
-        snprintf(epath, sizeof epath, "%s key '%.100s'", path, e->string);
-        if (key != NULL && jsonv_check_str(e->string, epath, key, err) < 0)
-            return -1;
-        snprintf(epath, sizeof epath, "%s.%.100s", path, e->string);
-        if (!cJSON_IsString(e))
-            return oerr_set(err, OERR_INVALID, "%s must be a string", epath);
-        if (value != NULL && jsonv_check_str(e->valuestring, epath, value, err) < 0)
-            return -1;
-    }
-    *out = it;
-    return 0;
+    struct jview o = jsonv_view(obj), it;
+    struct jview_str k, v;
+    if (key != NULL)
+        k = conv(key);
+    if (value != NULL)
+        v = conv(value);
+    int rc = jview_string_map(&o, prefix, name, required, min, max, key != NULL ? &k : NULL,
+                              value != NULL ? &v : NULL, &it, err);
+    *out = rc == 0 ? it.v : NULL;
+    return rc;
 }
 
 int jsonv_string_list(const cJSON *obj, const char *prefix, const char *name, int required,
                       size_t min, size_t max, const struct jsonv_str *spec, const cJSON **out,
                       struct oerr *err)
 {
-    char path[PATH_MAX_LEN];
-    jsonv_path(path, sizeof path, prefix, name);
-    if (jsonv_array(obj, prefix, name, required, min, max, out, err) < 0)
-        return -1;
-    if (*out == NULL)
-        return 0;
-    int i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, *out)
-    {
-        char epath[PATH_MAX_LEN + 16];
-        snprintf(epath, sizeof epath, "%s[%d]", path, i);
-        if (!cJSON_IsString(e))
-            return oerr_set(err, OERR_INVALID, "%s must be a string", epath);
-        if (spec != NULL && jsonv_check_str(e->valuestring, epath, spec, err) < 0)
-            return -1;
-        i++;
-    }
-    return 0;
+    struct jview o = jsonv_view(obj), it;
+    struct jview_str j;
+    if (spec != NULL)
+        j = conv(spec);
+    int rc =
+        jview_string_list(&o, prefix, name, required, min, max, spec != NULL ? &j : NULL, &it, err);
+    *out = rc == 0 ? it.v : NULL;
+    return rc;
 }
 
 int jsonv_check_label(const char *value, const char *name, const struct jsonv_str *spec,

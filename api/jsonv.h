@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/jsonview.h"
 #include "engine/oerr.h"
 
 /** A character class: 1 if code point cp is allowed. */
@@ -43,6 +44,9 @@ int jsonv_class_not_control(uint32_t cp);  /* [^\p{C}] (approximated: no Cc/Cf/C
 extern const struct jsonv_str jsonv_description;     /* 1..256 [0-9A-Za-z_\- ] */
 extern const struct jsonv_str jsonv_client_token;    /* 1..64 [a-zA-Z0-9=_-] */
 extern const struct jsonv_str jsonv_unicode_name128; /* 1..128 [\p{L}\p{N} ._-] */
+
+/** A view of a cJSON value for the engine's readers (engine/jsonview.h); borrowed. */
+struct jview jsonv_view(const cJSON *item);
 
 /** Validate UTF-8 and count code points; -1 if invalid. */
 int jsonv_utf8_count(const char *s, size_t *count);
