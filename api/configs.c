@@ -61,7 +61,7 @@ void configs_create(struct req *r)
     struct create *c = arena_calloc(req_arena(r), 1, sizeof *c);
     const char *token = NULL;
     const cJSON *push = NULL;
-    struct pushcfg pc;
+    struct otaspec_push pc;
     cJSON *norm = NULL;
 
     if (body == NULL ||

@@ -1,35 +1,22 @@
 /*
- * pushcfg: the PushConfig of an OTA task configuration (AbortConfig, RolloutConfig,
- * TimeoutConfig): full validation with field paths, a normalised copy holding only the model's
- * members (what GetOtaTaskConfiguration echoes), and the engine's view of it.
+ * pushcfg: the PushConfig of an OTA task configuration as the API handles it: validated by
+ * engine/otaspec.h (the rules), plus the normalised copy holding only the model's members
+ * (what GetOtaTaskConfiguration echoes and what tasks snapshot).
  */
 #ifndef OTAD_API_PUSHCFG_H
 #define OTAD_API_PUSHCFG_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cjson/cJSON.h>
 
-#include "engine/abort.h"
 #include "engine/oerr.h"
-#include "engine/rollout.h"
-
-#define PUSHCFG_MAX_ABORT 16
-
-struct pushcfg {
-    struct rollout_config rollout; /* ceiling left at the default */
-    size_t n_abort;
-    struct abort_criterion abort[PUSHCFG_MAX_ABORT];
-    int64_t in_progress_timeout_min; /* 0 = none */
-};
+#include "engine/otaspec.h"
 
 /**
- * Validate the PushConfig object push (path prefix e.g. "PushConfig") and fill *out; with
- * normalized non-NULL, *normalized receives a new cJSON (caller deletes) with only the model's
- * members. push may be NULL (no PushConfig): defaults.
+ * Validate the PushConfig object push (path prefix e.g. "PushConfig"; NULL = none) into *out;
+ * with normalized non-NULL, *normalized receives a new cJSON (caller deletes; NULL when push is
+ * NULL) with only the model's members.
  */
-int pushcfg_parse(const cJSON *push, const char *prefix, struct pushcfg *out, cJSON **normalized,
-                  struct oerr *err);
+int pushcfg_parse(const cJSON *push, const char *prefix, struct otaspec_push *out,
+                  cJSON **normalized, struct oerr *err);
 
 #endif
