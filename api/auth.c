@@ -19,7 +19,7 @@
 #include "api/config.h"
 #include "api/req.h"
 #include "api/router.h"
-#include "api/sigv4.h"
+#include "engine/sigv4.h"
 #include "engine/arena.h"
 #include "engine/mem.h"
 #include "store/clock.h"

@@ -12,7 +12,7 @@
  * by sigv4_sign() verifies by construction and a divergence from the SDKs shows in both.
  * Strings are built in a small growable buffer (struct sbuf) and handed out with free().
  */
-#include "api/sigv4.h"
+#include "engine/sigv4.h"
 
 #include <stdarg.h>
 #include <stdio.h>

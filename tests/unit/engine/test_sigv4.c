@@ -1,5 +1,5 @@
 /*
- * Unit tests of api/sigv4: the known answers of reference/wire.md section 4, real signed
+ * Unit tests of engine/sigv4: the known answers of reference/wire.md section 4, real signed
  * requests (verified at their own X-Amz-Date, and re-signed byte for byte with sigv4_sign),
  * the canonical URI/query/header tables, the date format, every refusal of the verifier with
  * its result code and message, and sign-then-verify round trips.
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/sigv4.h"
+#include "engine/sigv4.h"
 
 #define NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 #define MAX_HEADERS 16
