@@ -9,8 +9,8 @@
  * Pure: no libevent, no clock read (the caller passes now), no global state. Strings returned
  * by the builders are xmalloc'd and the caller frees them with free().
  */
-#ifndef OTAD_API_SIGV4_H
-#define OTAD_API_SIGV4_H
+#ifndef OTAD_ENGINE_SIGV4_H
+#define OTAD_ENGINE_SIGV4_H
 
 #include <stddef.h>
 #include <stdint.h>
