@@ -65,7 +65,10 @@ static const struct {
     {"DELETE", "/ota-tasks/abc", "DeleteOtaTask", "Identifier", "abc", NULL, NULL},
     /* percent-decoding of labels */
     {"GET", "/ota-tasks/a%20b%3Ac", "GetOtaTask", "Identifier", "a b:c", NULL, NULL},
-    {"GET", "/ota-tasks/%C3%BCber", "GetOtaTask", "Identifier", "\xc3\xbc" "ber", NULL, NULL},
+    {"GET", "/ota-tasks/%C3%BCber", "GetOtaTask", "Identifier",
+     "\xc3\xbc"
+     "ber",
+     NULL, NULL},
     {"GET", "/ota-tasks/a+b", "GetOtaTask", "Identifier", "a+b", NULL, NULL},
     {"GET", "/ota-tasks/%41%62", "GetOtaTask", "Identifier", "Ab", NULL, NULL},
     /* %2F stays inside its label: one segment, not two */
@@ -225,9 +228,10 @@ START_TEST(test_decode)
         const char *in;
         const char *out; /* NULL: malformed */
     } cases[] = {
-        {"", ""},          {"abc", "abc"},     {"a%20b", "a b"}, {"%2F%2f", "//"},
-        {"%41%4a%4A", "AJJ"}, {"+", "+"},      {"%", NULL},      {"%4", NULL},
-        {"%g0", NULL},     {"a%0", NULL},      {"%%41", NULL},   {"%C3%A9", "\xc3\xa9"},
+        {"", ""},         {"abc", "abc"},       {"a%20b", "a b"},
+        {"%2F%2f", "//"}, {"%41%4a%4A", "AJJ"}, {"+", "+"},
+        {"%", NULL},      {"%4", NULL},         {"%g0", NULL},
+        {"a%0", NULL},    {"%%41", NULL},       {"%C3%A9", "\xc3\xa9"},
     };
     struct arena *a = arena_new(256);
     for (size_t i = 0; i < NELEM(cases); i++) {
