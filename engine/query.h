@@ -15,6 +15,12 @@
  * matches. Values compare exactly (case-sensitive) or by prefix. Syntax errors give the
  * 1-based character position: "unexpected ')' at position 17".
  *
+ * Details (engine/query.c has them all): an attribute key ends at the first '=' of its word,
+ * or if there is none at the first ':' ("attributes.fw:ver=1" has key "fw:ver"), and uses the
+ * MetaData characters [A-Za-z0-9_.,@/:#-]; a value of just "*" (prefix "") matches any thing
+ * on which the field or key is set; an empty value is an error; a '*' right after a closing
+ * quote makes a quoted value a prefix ("Building "*). AND and OR associate to the left.
+ *
  * The AST is exposed read-only so the store can translate it to parameterised SQL.
  */
 #ifndef OTAD_ENGINE_QUERY_H
