@@ -30,7 +30,7 @@
 
 #include "engine/oerr.h"
 
-#define QUERY_MAX_LEN 4096
+#define QUERY_MAX_LEN   4096
 #define QUERY_MAX_DEPTH 32
 #define QUERY_MAX_TERMS 64
 
