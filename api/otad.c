@@ -25,6 +25,7 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/routes.h"
+#include "engine/mem.h"
 #include "engine/oerr.h"
 #include "store/clock.h"
 #include "store/db.h"
@@ -215,9 +216,7 @@ static void master_signal(int sig)
 /* Pre-fork workers on the shared socket and supervise them. */
 static int run_master(const struct config *cfg, int fd)
 {
-    pid_t *pids = calloc((size_t)cfg->workers, sizeof *pids);
-    if (pids == NULL)
-        return 1;
+    pid_t *pids = xcalloc((size_t)cfg->workers, sizeof *pids);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = master_signal;

@@ -61,7 +61,7 @@ int execution_check_device_status(enum execution_status requested, struct oerr *
 
 /** Limits on statusDetails (SPEC.md section 2). */
 #define EXECUTION_DETAILS_MAX_PAIRS 10
-#define EXECUTION_DETAILS_KEY_MAX 128
+#define EXECUTION_DETAILS_KEY_MAX   128
 #define EXECUTION_DETAILS_VALUE_MAX 1024
 
 /**
@@ -83,7 +83,7 @@ int execution_check_step_timeout(int64_t minutes, int allow_clear, struct oerr *
  * step_set_at + step_timeout), each term only when its timeout is > 0 (ms) and its start is
  * >= 0; -1 when neither applies.
  */
-int64_t execution_deadline(int64_t started_at, int64_t in_progress_timeout_ms,
-                           int64_t step_set_at, int64_t step_timeout_ms);
+int64_t execution_deadline(int64_t started_at, int64_t in_progress_timeout_ms, int64_t step_set_at,
+                           int64_t step_timeout_ms);
 
 #endif

@@ -18,7 +18,7 @@
 enum retry_failure { RETRY_FAILED = 0, RETRY_TIMED_OUT, RETRY_ALL, RETRY_FAILURE_MAX };
 
 #define RETRY_MAX_CRITERIA 2
-#define RETRY_MAX_TOTAL 10
+#define RETRY_MAX_TOTAL    10
 
 struct retry_criterion {
     enum retry_failure failure_type;

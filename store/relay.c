@@ -369,8 +369,8 @@ static int relay_batch(struct relay *r)
     for (int i = 0; i < rows && ok; i++) {
         int kind = (int)strtol(PQgetvalue(batch, i, 1), NULL, 10);
         const char *key = PQgetvalue(batch, i, 2);
-        const char *argv[9];
-        size_t argl[9];
+        const char *argv[10]; /* up to 9 arguments and the payload */
+        size_t argl[10];
         int argc;
         if (kind == 1) {
             snprintf(stream, sizeof stream, "%snotify:%u", r->prefix,

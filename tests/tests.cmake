@@ -86,10 +86,15 @@ file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/sdk/node/test_*.mjs)
 foreach(src ${srcs})
     get_filename_component(base ${src} NAME_WE)
     set(t sdk_node_${base})
-    add_test(NAME ${t} COMMAND ${NODE} ${src})
+    add_test(NAME ${t} COMMAND ${PYTHON3} ${OTAD_HARNESS} run --pg --redis --otad -- ${NODE} ${src})
     set_tests_properties(${t} PROPERTIES LABELS sdk TIMEOUT 900)
     otad_test_env(${t})
 endforeach()
+
+# The harness checks itself (PostgreSQL, Redis and otad start, stop and restart).
+add_test(NAME store_harness_selftest COMMAND ${PYTHON3} ${OTAD_HARNESS} selftest)
+set_tests_properties(store_harness_selftest PROPERTIES LABELS store TIMEOUT 300)
+otad_test_env(store_harness_selftest)
 
 # Simulator tests: C (virtual time) and Python (live, harness).
 file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/sim/test_*.c)

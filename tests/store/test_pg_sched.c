@@ -12,6 +12,7 @@
 #include <check.h>
 #include <libpq-fe.h>
 
+#include "engine/mem.h"
 #include "engine/scheduler.h"
 #include "store/migrate.h"
 #include "store/pg_sched.h"
@@ -72,7 +73,7 @@ static char *text(const char *q, const char *a)
     const char *p[1] = {a};
     PGresult *r = sql(q, a != NULL ? 1 : 0, p);
     ck_assert_int_eq(PQntuples(r), 1);
-    char *s = strdup(PQgetvalue(r, 0, 0));
+    char *s = xstrdup(PQgetvalue(r, 0, 0));
     PQclear(r);
     return s;
 }
