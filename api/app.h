@@ -15,6 +15,7 @@ struct metrics;
 struct auth;
 struct schedthread;
 struct relay;
+struct devupd;
 
 struct app {
     struct event_base *base;
@@ -25,6 +26,7 @@ struct app {
     struct auth *auth;
     struct schedthread *sched; /* may be NULL */
     struct relay *relay;       /* may be NULL */
+    struct devupd *devupd;     /* device data-plane group commit (store/devupd.h) */
     int worker;                /* worker index (0..workers-1) */
 };
 

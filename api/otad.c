@@ -29,6 +29,7 @@
 #include "engine/oerr.h"
 #include "store/clock.h"
 #include "store/db.h"
+#include "store/devupd.h"
 #include "store/log.h"
 #include "store/migrate.h"
 #include "store/relay.h"
@@ -137,6 +138,9 @@ static int run_worker(const struct config *cfg, int fd, int index)
     w.app.worker = index;
     w.app.db = db_new(w.app.base, cfg->pg, cfg->db_pool);
     w.app.redis = rlink_new(w.app.base, &raddr);
+    w.app.devupd = devupd_new(w.app.base, &(struct devupd_config){.conninfo = cfg->pg,
+                                                                  .conns = DEVUPD_DEFAULT_CONNS,
+                                                                  .worker = index});
     w.http = http_new(&w.app, fd, &err);
     if (w.http == NULL) {
         log_error("%s", err.msg);
@@ -165,6 +169,7 @@ done:
         event_free(w.sigint);
     if (w.drain != NULL)
         event_free(w.drain);
+    devupd_free(w.app.devupd); /* before http_free: it answers what is still waiting */
     http_free(w.http);
     rlink_free(w.app.redis);
     db_free(w.app.db);

@@ -6,6 +6,7 @@
 #include "api/configs.h"
 #include "api/destinations.h"
 #include "api/health.h"
+#include "api/jobs.h"
 #include "api/notifications.h"
 #include "api/things.h"
 
@@ -49,6 +50,16 @@ const struct route api_routes[] = {
      API_SVC_MI, notifications_handle_update},
     {"DELETE", "/notification-configurations/{EventType}", "DeleteNotificationConfiguration",
      API_SVC_MI, notifications_handle_delete},
+
+    /* IoT Jobs data plane (the devices) */
+    {"GET", "/things/{thingName}/jobs", "GetPendingJobExecutions", API_SVC_JOBS,
+     jobs_handle_pending},
+    {"PUT", "/things/{thingName}/jobs/$next", "StartNextPendingJobExecution", API_SVC_JOBS,
+     jobs_handle_start_next},
+    {"GET", "/things/{thingName}/jobs/{jobId}", "DescribeJobExecution", API_SVC_JOBS,
+     jobs_handle_describe},
+    {"POST", "/things/{thingName}/jobs/{jobId}", "UpdateJobExecution", API_SVC_JOBS,
+     jobs_handle_update},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];
