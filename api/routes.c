@@ -8,6 +8,7 @@
 #include "api/health.h"
 #include "api/jobs.h"
 #include "api/notifications.h"
+#include "api/tasks.h"
 #include "api/things.h"
 
 const struct route api_routes[] = {
@@ -23,6 +24,15 @@ const struct route api_routes[] = {
     {"GET", "/ota-task-configurations", "ListOtaTaskConfigurations", API_SVC_MI, configs_list},
     {"DELETE", "/ota-task-configurations/{Identifier}", "DeleteOtaTaskConfiguration", API_SVC_MI,
      configs_delete},
+
+    /* Managed integrations: OTA tasks */
+    {"POST", "/ota-tasks", "CreateOtaTask", API_SVC_MI, tasks_handle_create},
+    {"GET", "/ota-tasks/{Identifier}", "GetOtaTask", API_SVC_MI, tasks_handle_get},
+    {"GET", "/ota-tasks", "ListOtaTasks", API_SVC_MI, tasks_handle_list},
+    {"PUT", "/ota-tasks/{Identifier}", "UpdateOtaTask", API_SVC_MI, tasks_handle_update},
+    {"DELETE", "/ota-tasks/{Identifier}", "DeleteOtaTask", API_SVC_MI, tasks_handle_delete},
+    {"GET", "/ota-tasks/{Identifier}/devices", "ListOtaTaskExecutions", API_SVC_MI,
+     tasks_handle_executions},
 
     /* Managed integrations: managed things */
     {"POST", "/managed-things", "CreateManagedThing", API_SVC_MI, things_handle_create},
