@@ -293,7 +293,9 @@ int jsonv_query_int(const char *value, const char *name, int64_t min, int64_t ma
         return 0;
     char *end;
     long long v = strtoll(value, &end, 10);
-    if (value[0] == '\0' || *end != '\0' || v < min || v > max)
+    int digits = (value[0] >= '0' && value[0] <= '9') ||
+                 (value[0] == '-' && value[1] >= '0' && value[1] <= '9');
+    if (!digits || *end != '\0' || v < min || v > max)
         return oerr_set(err, OERR_INVALID, "%s must be an integer between %lld and %lld", name,
                         (long long)min, (long long)max);
     *out = v;

@@ -91,9 +91,20 @@ int page_decode(const char *token, const char *kind, int64_t *cursor)
     size_t klen = strlen(kind);
     if (strncmp(plain + 3, kind, klen) != 0 || plain[3 + klen] != ':')
         return -1;
+    const char *digits = plain + 4 + klen;
+    if (*digits < '0' || *digits > '9')
+        return -1;
     char *end;
-    long long c = strtoll(plain + 4 + klen, &end, 10);
+    long long c = strtoll(digits, &end, 10);
     if (end != plain + body - 1 || *end != ':' || c < 0)
+        return -1;
+    /* only the canonical encoding is a token (no alternative spellings of the same bytes) */
+    char canon[TOKEN_MAX + 8];
+    snprintf(canon, sizeof canon, "%s", token);
+    struct arena *a = arena_new(512);
+    int same = strcmp(page_token(a, kind, c), canon) == 0;
+    arena_free(a);
+    if (!same)
         return -1;
     *cursor = c;
     return 0;
