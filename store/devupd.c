@@ -40,7 +40,7 @@ _Static_assert(EXECUTION_PLANNED == 0 && EXECUTION_QUEUED == 1 && EXECUTION_IN_P
 
 enum kind { KIND_UPDATE = 0, KIND_START, KIND_MAX };
 
-enum lease_state { LEASE_DOWN = 0, LEASE_ACQUIRING, LEASE_IDLE, LEASE_BUSY };
+enum lease_state { LEASE_DOWN = 0, LEASE_ACQUIRING, LEASE_SETUP, LEASE_IDLE, LEASE_BUSY };
 
 struct dreq {
     struct dreq *next, *prev; /* the FIFO, or the failed list */
@@ -83,6 +83,7 @@ struct lease {
     struct event *timer;
     char shard_s[16];
     struct batch *cur;
+    int setup_step;
 };
 
 struct devupd {
@@ -95,7 +96,7 @@ struct devupd {
     struct dreq *busy[KIND_MAX][BUCKETS];
     struct fifo failed;
     struct event *kick_ev;
-    char *sql[KIND_MAX];
+    char *fn[KIND_MAX]; /* CREATE FUNCTION statements, run on every new lease */
     int closing;
     struct devupd_stats stats;
 };
@@ -300,13 +301,13 @@ static void fail_stale(struct devupd *d)
  * now, $2 the connection's counter shard. The shape of CHANGE_EFFECTS in store/pg_sched.c, for
  * rows of many tasks:
  * - counter deltas aggregated per (task, status), applied in a fixed order;
- * - kind 1 outbox rows (notify-next) for things whose pending list changed: the terminal
- *   transitions (a device never makes a PLANNED row visible, and start keeps the list);
- * - kind 3 outbox rows (DEVICE_OTA execution events) for status changes, when a DEVICE_OTA
- *   notification configuration exists;
  * - wake-ups: a task with a terminal transition is due now, one with a new deadline earlier than
  *   its next_tick_at is due at that deadline; task rows are locked in id order, and only those
- *   that change; pg_notify('otad_sched') when any task was woken (column `woke`).
+ *   that change; pg_notify('otad_sched') when any task was woken.
+ * The outbox rows are written by the function around the statement (FN_TAIL), and only when
+ * there are some: the outbox trigger NOTIFYs for every INSERT statement, even one of no rows,
+ * and PostgreSQL serialises the commits of notifying transactions, WAL flush included, which
+ * would undo the group commit of two connections.
  */
 #define EFFECTS                                                                                    \
     " dl AS (SELECT task_id, s, sum(v) AS v FROM ("                                                \
@@ -315,13 +316,6 @@ static void fail_stale(struct devupd *d)
     " cnt AS (INSERT INTO task_counters (task_id, status, shard, n)"                               \
     "   SELECT task_id, s, $2::integer, v FROM dl WHERE v <> 0 ORDER BY task_id, s"                \
     "   ON CONFLICT (task_id, status, shard) DO UPDATE SET n = task_counters.n + EXCLUDED.n),"     \
-    " ob1 AS (INSERT INTO outbox (kind, key, payload, created_at)"                                 \
-    "   SELECT DISTINCT 1, thing_id, '', $1::bigint FROM up WHERE new_s NOT IN (1, 2)),"           \
-    " ob3 AS (INSERT INTO outbox (kind, key, payload, created_at)"                                 \
-    "   SELECT 3, nc.destination_name, json_build_object('task', up.task_id, 'thing',"             \
-    "   up.thing_id, 'n', up.execution_number, 's', up.new_s, 'r', up.retry_attempt,"              \
-    "   'at', $1::bigint)::text, $1::bigint FROM up CROSS JOIN notification_configurations nc"     \
-    "   WHERE nc.event_type = 'DEVICE_OTA' AND up.old_s <> up.new_s),"                             \
     " wk AS (SELECT task_id, min(at) AS at FROM ("                                                 \
     "   SELECT task_id, $1::bigint AS at FROM up WHERE new_s NOT IN (1, 2)"                        \
     "   UNION ALL SELECT task_id, deadline FROM up WHERE deadline IS NOT NULL) x"                  \
@@ -332,6 +326,12 @@ static void fail_stale(struct devupd *d)
     " wake AS (UPDATE tasks t SET next_tick_at = wl.at FROM wl WHERE t.id = wl.id"                 \
     "   AND (t.next_tick_at IS NULL OR t.next_tick_at > wl.at) RETURNING 1),"                      \
     " nt AS (SELECT pg_notify('otad_sched', '') FROM (SELECT 1 FROM wake LIMIT 1) x)"
+
+/* The columns of a changed execution in the statements' results. */
+#define CHANGE_COLS                                                                                \
+    " u.task_id AS c_task, u.thing_id AS c_thing, u.execution_number AS c_n,"                      \
+    " u.retry_attempt AS c_r, u.new_s AS c_s,"                                                     \
+    " coalesce(u.old_s <> u.new_s, false) AS c_changed"
 
 /* The in-progress timeout of task t's push configuration, in ms (NULL when none). */
 #define T_IN_PROGRESS_TIMEOUT_MS                                                                   \
@@ -416,13 +416,14 @@ static const char update_head[] =
     "   e.status_details, e.started_at, e.updated_at, e.deadline),";
 
 static const char update_tail[] =
-    " SELECT d.i, d.outcome, d.job_id, coalesce(u.new_s, d.old_s),"
-    " coalesce(u.status_details, d.status_details)::text, d.queued_at,"
-    " coalesce(u.started_at, d.started_at), coalesce(u.updated_at, d.updated_at),"
-    " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END,"
-    " coalesce(u.version, d.version), d.execution_number, d.doc,"
-    " (SELECT count(*) FROM nt)"
-    " FROM dec d LEFT JOIN up u ON u.i = d.i";
+    " SELECT d.i AS r_i, d.outcome AS r_outcome, d.job_id AS r_job,"
+    " coalesce(u.new_s, d.old_s) AS r_status,"
+    " coalesce(u.status_details, d.status_details)::text AS r_details, d.queued_at AS r_queued,"
+    " coalesce(u.started_at, d.started_at) AS r_started,"
+    " coalesce(u.updated_at, d.updated_at) AS r_updated,"
+    " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END AS r_deadline,"
+    " coalesce(u.version, d.version) AS r_version, d.execution_number AS r_number,"
+    " d.doc AS r_doc," CHANGE_COLS " FROM dec d LEFT JOIN up u ON u.i = d.i";
 
 /*
  * StartNextPendingJobExecution for a batch. $3.. per request: thing, statusDetails (NULL =
@@ -467,24 +468,91 @@ static const char start_head[] =
     "   e.started_at, e.updated_at, e.deadline),";
 
 static const char start_tail[] =
-    " SELECT d.i, d.outcome, d.job_id, coalesce(u.new_s, d.status),"
-    " coalesce(u.status_details, d.status_details)::text, d.queued_at,"
-    " coalesce(u.started_at, d.started_at), coalesce(u.updated_at, d.updated_at),"
-    " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END,"
-    " coalesce(u.version, d.version), d.execution_number, d.job_document,"
-    " (SELECT count(*) FROM nt)"
-    " FROM dec d LEFT JOIN up u ON u.i = d.i";
+    " SELECT d.i AS r_i, d.outcome AS r_outcome, d.job_id AS r_job,"
+    " coalesce(u.new_s, d.status) AS r_status,"
+    " coalesce(u.status_details, d.status_details)::text AS r_details, d.queued_at AS r_queued,"
+    " coalesce(u.started_at, d.started_at) AS r_started,"
+    " coalesce(u.updated_at, d.updated_at) AS r_updated,"
+    " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END AS r_deadline,"
+    " coalesce(u.version, d.version) AS r_version, d.execution_number AS r_number,"
+    " d.job_document AS r_doc," CHANGE_COLS " FROM dec d LEFT JOIN up u ON u.i = d.i";
 
 static const char effects[] = EFFECTS;
 
+/*
+ * Each statement runs inside a PL/pgSQL function created on the connection when it is leased
+ * (pg_temp, so nothing is added to the schema): the function's plan is prepared once per
+ * connection (plan_cache_mode = force_generic_plan on these connections), where an unnamed
+ * statement of this size would be planned again for every batch. The function returns the
+ * statement's rows and then writes the outbox rows of the batch, if there are any:
+ * - kind 1 (notify-next) for each thing with a terminal transition (its pending list changed);
+ * - kind 3 (DEVICE_OTA execution event, payload as in CHANGE_EFFECTS) for each status change,
+ *   when a DEVICE_OTA notification configuration exists.
+ */
+#define FN_RETURNS                                                                                 \
+    " RETURNS TABLE (o_i bigint, o_outcome integer, o_job text, o_status smallint,"                \
+    " o_details text, o_queued bigint, o_started bigint, o_updated bigint, o_deadline bigint,"     \
+    " o_version bigint, o_number bigint, o_doc text) LANGUAGE plpgsql AS $fn$"                     \
+    " #variable_conflict use_column"                                                               \
+    " DECLARE rec record; n1 text[] := '{}'; e_task text[] := '{}'; e_thing text[] := '{}';"       \
+    " e_n bigint[] := '{}'; e_s smallint[] := '{}'; e_r integer[] := '{}';"                        \
+    " BEGIN FOR rec IN "
+
+static const char fn_tail[] =
+    " LOOP"
+    " IF rec.c_changed THEN"
+    "   e_task := e_task || rec.c_task; e_thing := e_thing || rec.c_thing;"
+    "   e_n := e_n || rec.c_n; e_s := e_s || rec.c_s; e_r := e_r || rec.c_r;"
+    "   IF rec.c_s NOT IN (1, 2) THEN n1 := n1 || rec.c_thing; END IF;"
+    " END IF;"
+    " o_i := rec.r_i; o_outcome := rec.r_outcome; o_job := rec.r_job;"
+    " o_status := rec.r_status; o_details := rec.r_details; o_queued := rec.r_queued;"
+    " o_started := rec.r_started; o_updated := rec.r_updated; o_deadline := rec.r_deadline;"
+    " o_version := rec.r_version; o_number := rec.r_number; o_doc := rec.r_doc;"
+    " RETURN NEXT;"
+    " END LOOP;"
+    " IF cardinality(n1) > 0 THEN"
+    "   INSERT INTO outbox (kind, key, payload, created_at)"
+    "   SELECT DISTINCT 1, k, '', $1 FROM unnest(n1) k;"
+    " END IF;"
+    " IF cardinality(e_task) > 0 AND EXISTS (SELECT 1 FROM notification_configurations"
+    "   WHERE event_type = 'DEVICE_OTA') THEN"
+    "   INSERT INTO outbox (kind, key, payload, created_at)"
+    "   SELECT 3, nc.destination_name, json_build_object('task', x.task, 'thing', x.thing,"
+    "   'n', x.n, 's', x.s, 'r', x.r, 'at', $1)::text, $1"
+    "   FROM unnest(e_task, e_thing, e_n, e_s, e_r) AS x(task, thing, n, s, r)"
+    "   CROSS JOIN notification_configurations nc WHERE nc.event_type = 'DEVICE_OTA';"
+    " END IF;"
+    " END $fn$";
+
+static const char update_fn[] =
+    "CREATE OR REPLACE FUNCTION pg_temp.devupd_update(bigint, integer, text[], text[], bigint[],"
+    " smallint[], integer[], bigint[], text[], bigint[], boolean[])" FN_RETURNS;
+
+static const char start_fn[] = "CREATE OR REPLACE FUNCTION pg_temp.devupd_start(bigint, integer, "
+                               "text[], text[], bigint[])" FN_RETURNS;
+
+/* What a batch sends. */
+static const char *const batch_sql[KIND_MAX] = {
+    [KIND_UPDATE] = "SELECT * FROM pg_temp.devupd_update($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                    " $11)",
+    [KIND_START] = "SELECT * FROM pg_temp.devupd_start($1, $2, $3, $4, $5)",
+};
+
 /* A statement assembled from parts (C limits one string literal to 4095 characters). */
-static char *join3(const char *a, const char *b, const char *c)
+static char *join5(const char *a, const char *b, const char *c, const char *d, const char *e)
 {
-    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-    char *s = xmalloc(la + lb + lc + 1);
-    memcpy(s, a, la);
-    memcpy(s + la, b, lb);
-    memcpy(s + la + lb, c, lc + 1);
+    const char *parts[5] = {a, b, c, d, e};
+    size_t len = 0;
+    for (int i = 0; i < 5; i++)
+        len += strlen(parts[i]);
+    char *s = xmalloc(len + 1), *o = s;
+    for (int i = 0; i < 5; i++) {
+        size_t n = strlen(parts[i]);
+        memcpy(o, parts[i], n);
+        o += n;
+    }
+    *o = '\0';
     return s;
 }
 
@@ -580,7 +648,7 @@ static void batch_send(struct batch *b)
     l->state = LEASE_BUSY;
     l->cur = b;
     b->attempts++;
-    dbconn_query(l->conn, l->d->sql[b->kind], 2 + b->narrays, p, on_batch, b);
+    dbconn_query(l->conn, batch_sql[b->kind], 2 + b->narrays, p, on_batch, b);
 }
 
 static int64_t col_ms(const struct dbres *res, int row, int col)
@@ -682,7 +750,6 @@ static void on_batch(void *arg, const struct dbres *res, const struct oerr *err)
         /* the connection is gone: give the slot back (it reconnects) and lease again */
         dbconn_release(l->conn);
         l->conn = NULL;
-        l->state = LEASE_DOWN;
         lease_acquire(l);
     } else {
         l->state = LEASE_IDLE;
@@ -735,6 +802,56 @@ static void kick(struct devupd *d)
 
 /* ---- leases ---- */
 
+/* The lease is lost or unusable: give the slot back (it reconnects) and retry later. */
+static void lease_retry(struct lease *l)
+{
+    if (l->conn != NULL)
+        dbconn_release(l->conn);
+    l->conn = NULL;
+    l->state = LEASE_DOWN;
+    struct timeval tv = {0, RETRY_MS * 1000};
+    evtimer_add(l->timer, &tv);
+    fail_stale(l->d);
+}
+
+static void setup_next(struct lease *l);
+
+static void on_setup(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct lease *l = arg;
+    (void)res;
+    if (l->d->closing)
+        return;
+    if (err != NULL) {
+        log_warn("device connection %d could not be prepared: %s", l->index, err->msg);
+        lease_retry(l);
+        return;
+    }
+    l->setup_step++;
+    setup_next(l);
+}
+
+/* Prepare a new lease: generic plans, then the two functions; then it takes batches. */
+static void setup_next(struct lease *l)
+{
+    struct devupd *d = l->d;
+    switch (l->setup_step) {
+    case 0:
+        dbconn_query(l->conn, "SET plan_cache_mode = force_generic_plan", 0, NULL, on_setup, l);
+        return;
+    case 1:
+        dbconn_query(l->conn, d->fn[KIND_UPDATE], 0, NULL, on_setup, l);
+        return;
+    case 2:
+        dbconn_query(l->conn, d->fn[KIND_START], 0, NULL, on_setup, l);
+        return;
+    default:
+        l->state = LEASE_IDLE;
+        kick(d);
+        return;
+    }
+}
+
 static void on_lease(void *arg, struct dbconn *conn, const struct oerr *err)
 {
     struct lease *l = arg;
@@ -742,18 +859,18 @@ static void on_lease(void *arg, struct dbconn *conn, const struct oerr *err)
     if (conn == NULL) {
         if (d->closing)
             return;
-        l->state = LEASE_DOWN;
         log_debug("device connection %d not leased: %s", l->index, err != NULL ? err->msg : "");
-        struct timeval tv = {0, RETRY_MS * 1000};
-        evtimer_add(l->timer, &tv);
-        fail_stale(d);
+        lease_retry(l);
         return;
     }
     l->conn = conn;
-    l->state = LEASE_IDLE;
-    if (d->closing)
+    if (d->closing) {
+        l->state = LEASE_IDLE;
         return;
-    kick(d);
+    }
+    l->state = LEASE_SETUP;
+    l->setup_step = 0;
+    setup_next(l);
 }
 
 static void lease_acquire(struct lease *l)
@@ -785,8 +902,8 @@ struct devupd *devupd_new(struct event_base *base, const struct devupd_config *c
         d->nleases = SHARD_STRIDE;
     d->max_batch = cfg->max_batch > 0 ? cfg->max_batch : DEVUPD_DEFAULT_MAX_BATCH;
     d->max_queue = cfg->max_queue > 0 ? cfg->max_queue : DEVUPD_DEFAULT_MAX_QUEUE;
-    d->sql[KIND_UPDATE] = join3(update_head, effects, update_tail);
-    d->sql[KIND_START] = join3(start_head, effects, start_tail);
+    d->fn[KIND_UPDATE] = join5(update_fn, update_head, effects, update_tail, fn_tail);
+    d->fn[KIND_START] = join5(start_fn, start_head, effects, start_tail, fn_tail);
     d->db = db_new(base, cfg->conninfo, d->nleases);
     d->kick_ev = event_new(base, -1, 0, on_kick, d);
     d->leases = xcalloc((size_t)d->nleases, sizeof *d->leases);
@@ -827,8 +944,8 @@ void devupd_free(struct devupd *d)
     for (int i = 0; i < d->nleases; i++)
         event_free(d->leases[i].timer);
     event_free(d->kick_ev);
-    free(d->sql[KIND_UPDATE]);
-    free(d->sql[KIND_START]);
+    free(d->fn[KIND_UPDATE]);
+    free(d->fn[KIND_START]);
     free(d->leases);
     free(d);
 }
