@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# updates.sh: durable UpdateJobExecution throughput of otad's group commit against PostgreSQL's
+# own one-row-UPDATE-per-transaction rate, measured in the same run on the same server.
+#
+# Starts its own PostgreSQL (fsync = on, synchronous_commit = on: every commit waits for the
+# WAL flush), Redis and otad (OTAD_AUTH=none, OTAD_LOG_LEVEL=warn), creates NTHINGS managed
+# things and a task with all of them IN_PROGRESS (SQL), then measures
+#   (a) pgbench, CLIENTS clients, each transaction one UPDATE of one execution row, the same
+#       change a device update makes (statusDetails, version + 1, updated_at = now), for SECONDS;
+#   (b) wrk, CLIENTS connections, UpdateJobExecution IN_PROGRESS with statusDetails over HTTP,
+#       cycling over the things, for SECONDS: requests/s, p50 and p99;
+#   (c) tests/bench/updates/pace (open loop, latency from when each request was due) at half of
+#       the rate measured in (b): p99.
+# and prints the ratio (b)/(a) (goal >= 1.5) and the p99 of (c) (goal < 25 ms).
+#
+# Usage: tests/bench/updates.sh [BUILD_DIR]   (default build/; needs otad built there)
+# Environment: NTHINGS (10000), CLIENTS (64), SECONDS (15), OTAD_DEVICE_CONNS (passed to otad).
+# A benchmark, not a test: run it by hand on a quiet machine. Installs wrk with apt-get if
+# missing (Debian, root). Everything runs in a temp dir that is removed at the end.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+BUILD=${1:-build}
+OTAD=$ROOT/$BUILD/otad
+NTHINGS=${NTHINGS:-10000}
+CLIENTS=${CLIENTS:-64}
+SECONDS_RUN=${SECONDS:-15}
+[[ -x $OTAD ]] || { echo "updates.sh: $OTAD not built" >&2; exit 2; }
+
+if ! command -v wrk >/dev/null; then
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+PGBIN=${OTAD_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
+
+TMP=$(mktemp -d /tmp/otad-bench-updates.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+as_pg() {
+    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+[[ $(id -u) == 0 ]] && chown postgres "$TMP"
+
+# PostgreSQL: durable commits (fsync and synchronous_commit on, the defaults, said explicitly).
+as_pg "$PGBIN/initdb" -A trust -U otad -E UTF8 --no-locale -D "$TMP/pg" >/dev/null
+cat >>"$TMP/pg/postgresql.conf" <<EOF
+listen_addresses = ''
+unix_socket_directories = '$TMP'
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 512MB
+max_connections = 300
+timezone = UTC
+EOF
+as_pg "$PGBIN/postgres" -D "$TMP/pg" >"$TMP/postgres.log" 2>&1 &
+PIDS+=($!)
+CONN="host=$TMP port=5432 dbname=otad user=otad"
+for _ in $(seq 100); do
+    "$PGBIN/pg_isready" -q -h "$TMP" -p 5432 && break
+    sleep 0.1
+done
+"$PGBIN/createdb" -h "$TMP" -p 5432 -U otad otad
+sql() { "$PGBIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$CONN" "$@"; }
+echo "fsync=$(sql -c 'SHOW fsync') synchronous_commit=$(sql -c 'SHOW synchronous_commit')"
+
+redis-server --port 0 --unixsocket "$TMP/redis.sock" --save '' --appendonly no \
+    --dir "$TMP" >"$TMP/redis.log" 2>&1 &
+PIDS+=($!)
+
+OTAD_AUTH=none OTAD_LOG_LEVEL=warn "$OTAD" --listen 127.0.0.1:0 --port-file "$TMP/otad.port" \
+    --pg "$CONN" --redis "$TMP/redis.sock" >"$TMP/otad.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 300); do
+    [[ -s $TMP/otad.port ]] && curl -fs "http://127.0.0.1:$(cat "$TMP/otad.port")/readyz" >/dev/null && break
+    sleep 0.1
+done
+PORT=$(cat "$TMP/otad.port")
+URL=http://127.0.0.1:$PORT
+
+# The fleet: NTHINGS things, one task with every execution IN_PROGRESS.
+sql <<EOF
+INSERT INTO things (id, arn, doc, provisioning_status, created_at, updated_at)
+    SELECT 'thing-' || i, 'arn:thing-' || i, '{}', 'ACTIVATED', 0, 0
+    FROM generate_series(1, $NTHINGS) i;
+INSERT INTO tasks (id, arn, job_id, spec, job_document, status, ota_type, created_at, updated_at)
+    VALUES ('bench', 'arn:bench', 'bench', '{}', '{"otaTask":{"taskId":"bench"}}', 'IN_PROGRESS',
+            'ONE_TIME', 0, 0);
+INSERT INTO executions (task_id, thing_id, execution_number, status, seq, queued_at, started_at,
+                        updated_at)
+    SELECT 'bench', 'thing-' || i, 1, 2, i, 0, 0, 0 FROM generate_series(1, $NTHINGS) i;
+INSERT INTO task_counters (task_id, status, shard, n) VALUES ('bench', 2, 0, $NTHINGS);
+VACUUM ANALYZE;
+EOF
+
+# (a) pgbench: one UPDATE of one execution row per transaction.
+cat >"$TMP/update.sql" <<EOF
+\set i random(1, $NTHINGS)
+UPDATE executions SET status_details = '{"progress":"1"}', version = version + 1, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint WHERE task_id = 'bench' AND thing_id = 'thing-' || :i AND execution_number = 1;
+EOF
+"$PGBIN/pgbench" -n -h "$TMP" -p 5432 -U otad -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" \
+    -f "$TMP/update.sql" otad >"$TMP/pgbench.out" 2>&1
+PG_TPS=$(awk '/^tps = / {print int($3)}' "$TMP/pgbench.out" | tail -1)
+PG_LAT=$(awk '/^latency average/ {print $4}' "$TMP/pgbench.out")
+
+# (b) wrk: UpdateJobExecution over HTTP, same number of connections.
+metric() { curl -fs "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+B0=$(metric otad_device_batches_total || true)
+R0=$(metric otad_device_batch_requests_total || true)
+wrk -t2 -c"$CLIENTS" -d"${SECONDS_RUN}s" --latency -s "$ROOT/tests/bench/updates/update.lua" "$URL" \
+    -- "$NTHINGS" 2 >"$TMP/wrk.out" 2>&1
+HTTP_RPS=$(awk '/^Requests\/sec:/ {print int($2)}' "$TMP/wrk.out")
+P50=$(awk '$1 == "50%" {print $2}' "$TMP/wrk.out")
+P99=$(awk '$1 == "99%" {print $2}' "$TMP/wrk.out")
+B1=$(metric otad_device_batches_total || true)
+R1=$(metric otad_device_batch_requests_total || true)
+BMAX=$(metric otad_device_batch_max || true)
+NON200=$(awk '/^non-200 responses:/ {print $3}' "$TMP/wrk.out")
+
+# (c) half of the measured HTTP rate, open loop.
+gcc -O2 -o "$TMP/pace" "$ROOT/tests/bench/updates/pace.c"
+HALF=$((HTTP_RPS / 2))
+"$TMP/pace" "$PORT" "$HALF" "$SECONDS_RUN" "$CLIENTS" "$NTHINGS" >"$TMP/pace.out" 2>&1 || cat "$TMP/pace.out"
+
+# Counters must still equal the statuses after all this.
+COUNTED=$(sql -c "SELECT coalesce(sum(n), 0) FROM task_counters WHERE task_id = 'bench' AND status = 2")
+
+echo "== (a) pgbench, $CLIENTS clients, one-row UPDATE per transaction, ${SECONDS_RUN}s"
+grep -E '^(tps|latency average|number of failed)' "$TMP/pgbench.out" || true
+echo "== (b) wrk, $CLIENTS connections, UpdateJobExecution IN_PROGRESS + statusDetails, ${SECONDS_RUN}s"
+sed -n '/Latency Distribution/,/^ *99%/p' "$TMP/wrk.out"
+grep -E '^(Requests/sec|non-200)' "$TMP/wrk.out"
+awk -v b0="${B0:-0}" -v b1="${B1:-0}" -v r0="${R0:-0}" -v r1="${R1:-0}" -v m="${BMAX:-0}" \
+    'BEGIN { if (b1 > b0) printf "batches %d, mean size %.1f, largest %d\n", b1 - b0, (r1 - r0) / (b1 - b0), m }'
+echo "== (c) open loop at half the HTTP rate ($HALF/s), $CLIENTS connections"
+cat "$TMP/pace.out"
+echo "== summary"
+awk -v h="$HTTP_RPS" -v p="$PG_TPS" 'BEGIN { printf "HTTP %d req/s vs pgbench %d tps: ratio %.2f (goal >= 1.5)\n", h, p, h / p }'
+echo "wrk p50 $P50, p99 $P99; pgbench mean latency ${PG_LAT} ms; non-200 $NON200"
+echo "half-load p99: $(awk '/^latency ms:/ {print $8 " ms"}' "$TMP/pace.out") (goal < 25 ms)"
+echo "other processes using the CPU during the run (the figures assume a quiet machine):"
+ps -eo pcpu,comm --sort=-pcpu | awk 'NR > 1 && $1 > 5 {print "  " $0}' | head -5
+echo "IN_PROGRESS counted $COUNTED of $NTHINGS executions"
