@@ -209,8 +209,7 @@ static int parse_targets(struct req *r, const cJSON *body, struct create *c, cJS
 }
 
 /* OtaTargetQueryString: parsed (syntax errors name the position) and translated to SQL. */
-static int parse_query(struct req *r, const cJSON *body, struct create *c, cJSON *spec,
-                       struct oerr *err)
+static int parse_query(const cJSON *body, struct create *c, cJSON *spec, struct oerr *err)
 {
     const char *text;
     if (jsonv_string(body, "", "OtaTargetQueryString", 0, &query_spec, &text, err) < 0)
@@ -227,7 +226,6 @@ static int parse_query(struct req *r, const cJSON *body, struct create *c, cJSON
     c->t.target_query = text;
     c->t.query = &c->qs;
     cJSON_AddStringToObject(spec, "OtaTargetQueryString", text);
-    (void)r;
     return 0;
 }
 
@@ -354,7 +352,7 @@ static int parse_create(struct req *r, const cJSON *body, struct create *c, cons
     enum task_type type = type_i == 0 ? TASK_ONE_TIME : TASK_CONTINUOUS;
     c->t.ota_type = task_type_name(type);
     cJSON_AddStringToObject(spec, "OtaType", c->t.ota_type);
-    if (parse_query(r, body, c, spec, err) < 0 ||
+    if (parse_query(body, c, spec, err) < 0 ||
         jsonv_string(body, "", "ClientToken", 0, &jsonv_client_token, token, err) < 0 ||
         parse_schedule(r, body, type, c, spec, err) < 0 || parse_retry(r, body, c, spec, err) < 0 ||
         jsonv_string_map(body, "", "Tags", 0, 1, 50, &tag_key_spec, &tag_value_spec, &tags, err) <
