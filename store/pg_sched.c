@@ -849,7 +849,10 @@ static int op_sync_membership(void *ctx, struct sched_task *t, int64_t now, stru
                 " th.doc ->> 'Model', th.doc ->> 'Owner', th.doc ->> 'Role',"
                 " th.doc ->> 'Classification', th.provisioning_status,"
                 " th.doc ->> 'CredentialLockerId', th.doc ->> 'ParentControllerId',"
-                " th.metadata::text"
+                " th.metadata::text,"
+                " coalesce(l.thing_id = ANY((SELECT explicit_targets FROM tasks WHERE id = "
+                "$1)::text[]),"
+                " false)"
                 " FROM last l LEFT JOIN things th ON th.id = l.thing_id",
                 2, p, err);
         if (res == NULL)
@@ -898,7 +901,9 @@ static int op_sync_membership(void *ctx, struct sched_task *t, int64_t now, stru
                     }
                 }
             }
-            match[i] = thing_matches(q, &tv);
+            /* a member: named in Target, or matching the query (never once deleted) */
+            int named = PQgetvalue(res, i, 15)[0] == 't';
+            match[i] = !tv.deleted && (named || thing_matches(q, &tv));
             ids[i] = PQgetvalue(res, i, 0);
             thing_view_free(&tv);
         }

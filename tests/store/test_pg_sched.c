@@ -359,6 +359,42 @@ START_TEST(test_continuous_membership)
 }
 END_TEST
 
+START_TEST(test_continuous_explicit_targets_stay)
+{
+    struct rig g;
+    rig_init(&g, "t6");
+    exec1("INSERT INTO things (id, arn, doc, provisioning_status, created_at, updated_at)"
+          " VALUES ('ce-0', 'arn', '{\"Role\": \"DEVICE\"}', 'PRE_ASSOCIATED', 0, 0)",
+          NULL, NULL);
+    make_task("ct2", "CONTINUOUS", 0, NULL, NULL, "attributes.site=zzz");
+    exec1("UPDATE tasks SET explicit_targets = ARRAY['ce-0'], membership_cursor = (SELECT"
+          " coalesce(max(id), 0) FROM thing_events) WHERE id = $1",
+          "ct2", NULL);
+    exec1("INSERT INTO executions (task_id, thing_id, execution_number, status, seq, updated_at)"
+          " VALUES ($1, 'ce-0', 1, 0, nextval('executions_seq'), 0)",
+          "ct2", NULL);
+    exec1("INSERT INTO task_counters VALUES ($1, 0, 0, 1)", "ct2", NULL);
+    pass(&g, T0);
+    ck_assert_int_eq(count_status("ct2", 1), 1);
+    /* the named thing changes and still does not match the query: it stays a member */
+    exec1("UPDATE things SET doc = jsonb_set(doc, '{Name}', '\"renamed\"') WHERE id = $1", "ce-0",
+          NULL);
+    exec1("INSERT INTO thing_events (thing_id, at) VALUES ($1, 0)", "ce-0", NULL);
+    exec1("UPDATE tasks SET next_tick_at = $2::bigint WHERE id = $1", "ct2", "1800000001000");
+    pass(&g, T0 + 1000);
+    ck_assert_int_eq(count_status("ct2", 1), 1);
+    ck_assert_int_eq(count_status("ct2", 7), 0);
+    /* deleted: REMOVED even though named */
+    exec1("DELETE FROM things WHERE id = $1", "ce-0", NULL);
+    exec1("INSERT INTO thing_events (thing_id, deleted, at) VALUES ($1, true, 0)", "ce-0", NULL);
+    exec1("UPDATE tasks SET next_tick_at = $2::bigint WHERE id = $1", "ct2", "1800000002000");
+    pass(&g, T0 + 2000);
+    ck_assert_int_eq(count_status("ct2", 7), 1);
+    check_counters("ct2");
+    rig_free(&g);
+}
+END_TEST
+
 START_TEST(test_lease_is_exclusive)
 {
     struct rig a, b;
@@ -399,6 +435,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_abort_cancels_queued);
     tcase_add_test(tc, test_delete_removes_task);
     tcase_add_test(tc, test_continuous_membership);
+    tcase_add_test(tc, test_continuous_explicit_targets_stay);
     tcase_add_test(tc, test_lease_is_exclusive);
     suite_add_tcase(s, tc);
     return s;
