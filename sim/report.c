@@ -14,6 +14,7 @@
 
 #include "engine/mem.h"
 #include "engine/timefmt.h"
+#include "sim/fleet.h"
 
 #define STEPS_SHOWN 12
 
@@ -34,12 +35,13 @@ char *report_duration(int64_t ms, char *buf, size_t len)
     int64_t d = a / TIMEFMT_MS_PER_DAY, h = a / TIMEFMT_MS_PER_HOUR % 24,
             m = a / TIMEFMT_MS_PER_MINUTE % 60, s = a / 1000 % 60, frac = a % 1000;
     char sec[16];
+    int w = a >= TIMEFMT_MS_PER_MINUTE ? 2 : 1; /* "+1m05s", "+5s" */
     if (frac == 0)
-        snprintf(sec, sizeof sec, "%llds", (long long)s);
+        snprintf(sec, sizeof sec, "%0*llds", w, (long long)s);
     else if (frac % 100 == 0)
-        snprintf(sec, sizeof sec, "%lld.%llds", (long long)s, (long long)(frac / 100));
+        snprintf(sec, sizeof sec, "%0*lld.%llds", w, (long long)s, (long long)(frac / 100));
     else
-        snprintf(sec, sizeof sec, "%lld.%03llds", (long long)s, (long long)frac);
+        snprintf(sec, sizeof sec, "%0*lld.%03llds", w, (long long)s, (long long)frac);
     if (d > 0)
         snprintf(buf, len, "%s%lldd%02lldh%02lldm%s", sign, (long long)d, (long long)h,
                  (long long)m, sec);
@@ -71,6 +73,13 @@ void report_summary(FILE *out, const struct scenario *sc, const struct rollout_r
             (unsigned long long)sc->seed, timefmt_format_s(sc->start_ms, start, sizeof start));
     fprintf(out, "devices        %lld (%lld targeted, %s task)\n", (long long)r->devices,
             (long long)r->targets, task_type_name(sc->type));
+    fprintf(out, "groups        ");
+    for (size_t g = 0; g < fleet_group_count(sc->fleet); g++) {
+        const struct fleet_group *gr = fleet_group(sc->fleet, g);
+        fprintf(out, "%s %s %lld %s", g > 0 ? "," : "", gr->name, (long long)gr->count,
+                fleet_outcome_name(gr->outcome));
+    }
+    fprintf(out, "\n");
     fprintf(out, "task           %s", task_status_name(r->task_status));
     if (r->final_at_ms >= 0)
         fprintf(out, " at %s", when(r->final_at_ms, a, sizeof a));
@@ -147,6 +156,15 @@ static cJSON *build(const struct scenario *sc, const struct rollout_result *r, d
     cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
     cJSON_AddStringToObject(o, "start", timefmt_format_s(sc->start_ms, start, sizeof start));
     cJSON_AddNumberToObject(o, "devices", (double)r->devices);
+    cJSON *groups = cJSON_AddArrayToObject(o, "groups");
+    for (size_t g = 0; g < fleet_group_count(sc->fleet); g++) {
+        const struct fleet_group *gr = fleet_group(sc->fleet, g);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", gr->name);
+        cJSON_AddStringToObject(e, "outcome", fleet_outcome_name(gr->outcome));
+        cJSON_AddNumberToObject(e, "devices", (double)gr->count);
+        cJSON_AddItemToArray(groups, e);
+    }
     cJSON_AddNumberToObject(o, "targets", (double)r->targets);
     cJSON_AddStringToObject(o, "task_type", task_type_name(sc->type));
     cJSON_AddStringToObject(o, "task_status", task_status_name(r->task_status));
