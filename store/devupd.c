@@ -37,6 +37,12 @@ _Static_assert(EXECUTION_PLANNED == 0 && EXECUTION_QUEUED == 1 && EXECUTION_IN_P
 #define DOWN_WAIT_MS     3000
 #define DEADLOCK_RETRIES 3
 #define SHARD_STRIDE     64
+/* While a batch is in flight, the next one starts on another connection only when this many
+   requests wait, or when the oldest has waited this long; otherwise they join the batch that
+   follows the one in flight. A lone request on an idle service still goes at once. Fewer,
+   larger batches cost less (one commit each), which keeps the tail short at moderate load. */
+#define SPILL_WAITING 16
+#define SPILL_WAIT_US 2000
 
 enum kind { KIND_UPDATE = 0, KIND_START, KIND_MAX };
 
@@ -48,6 +54,7 @@ struct dreq {
     enum kind kind;
     uint32_t hash;
     int64_t queued_ms; /* monotonic */
+    int64_t queued_us; /* monotonic */
     char *key;         /* "job\037thing" or "thing" */
     char *job_id;
     char *thing;
@@ -96,7 +103,8 @@ struct devupd {
     struct dreq *busy[KIND_MAX][BUCKETS];
     struct fifo failed;
     struct event *kick_ev;
-    char *fn[KIND_MAX]; /* CREATE FUNCTION statements, run on every new lease */
+    struct event *spill_ev; /* re-kicks when waiting requests reach SPILL_WAIT_US */
+    char *fn[KIND_MAX];     /* CREATE FUNCTION statements, run on every new lease */
     int closing;
     struct devupd_stats stats;
 };
@@ -106,11 +114,16 @@ static void lease_acquire(struct lease *l);
 
 /* ---- small helpers ---- */
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+    return mono_us() / 1000;
 }
 
 static uint32_t fnv1a(const char *s)
@@ -759,6 +772,29 @@ static void on_batch(void *arg, const struct dbres *res, const struct oerr *err)
 
 /* ---- dispatch ---- */
 
+/* 1 if the waiting requests should rather join the batch after the one in flight (see
+   SPILL_WAITING); then the spill timer is armed for when the oldest has waited enough. */
+static int hold_for_busy(struct devupd *d, const struct dreq *hu, const struct dreq *hs)
+{
+    int busy = 0;
+    for (int i = 0; i < d->nleases; i++)
+        busy += d->leases[i].state == LEASE_BUSY;
+    if (busy == 0 || d->wait[KIND_UPDATE].n + d->wait[KIND_START].n >= SPILL_WAITING)
+        return 0;
+    int64_t oldest = hu == NULL                      ? hs->queued_us
+                     : hs == NULL                    ? hu->queued_us
+                     : hu->queued_us < hs->queued_us ? hu->queued_us
+                                                     : hs->queued_us;
+    int64_t left = oldest + SPILL_WAIT_US - mono_us();
+    if (left <= 0)
+        return 0;
+    if (!evtimer_pending(d->spill_ev, NULL)) {
+        struct timeval tv = {0, (suseconds_t)left};
+        evtimer_add(d->spill_ev, &tv);
+    }
+    return 1;
+}
+
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
     struct devupd *d = arg;
@@ -780,6 +816,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
         struct dreq *hu = d->wait[KIND_UPDATE].head, *hs = d->wait[KIND_START].head;
         if (hu == NULL && hs == NULL)
             return;
+        if (hold_for_busy(d, hu, hs))
+            return;
         enum kind first = (hu != NULL && (hs == NULL || hu->queued_ms <= hs->queued_ms))
                               ? KIND_UPDATE
                               : KIND_START;
@@ -798,6 +836,13 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 static void kick(struct devupd *d)
 {
     event_active(d->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void on_spill(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    kick(arg);
 }
 
 /* ---- leases ---- */
@@ -906,6 +951,7 @@ struct devupd *devupd_new(struct event_base *base, const struct devupd_config *c
     d->fn[KIND_START] = join5(start_fn, start_head, effects, start_tail, fn_tail);
     d->db = db_new(base, cfg->conninfo, d->nleases);
     d->kick_ev = event_new(base, -1, 0, on_kick, d);
+    d->spill_ev = evtimer_new(base, on_spill, d);
     d->leases = xcalloc((size_t)d->nleases, sizeof *d->leases);
     for (int i = 0; i < d->nleases; i++) {
         struct lease *l = &d->leases[i];
@@ -944,6 +990,7 @@ void devupd_free(struct devupd *d)
     for (int i = 0; i < d->nleases; i++)
         event_free(d->leases[i].timer);
     event_free(d->kick_ev);
+    event_free(d->spill_ev);
     free(d->fn[KIND_UPDATE]);
     free(d->fn[KIND_START]);
     free(d->leases);
@@ -968,7 +1015,8 @@ static struct dreq *dreq_new(enum kind kind, const char *thing, const char *job_
         q->key = xstrdup(thing);
     }
     q->hash = fnv1a(q->key);
-    q->queued_ms = mono_ms();
+    q->queued_us = mono_us();
+    q->queued_ms = q->queued_us / 1000;
     q->cb = cb;
     q->arg = arg;
     return q;
