@@ -32,18 +32,19 @@ if ! command -v wrk >/dev/null; then
 fi
 PGBIN=${OTAD_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 
+as_pg() {
+    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
 TMP=$(mktemp -d /tmp/otad-bench-updates.XXXXXX)
 PIDS=()
 cleanup() {
+    [[ -f $TMP/pg/postmaster.pid ]] && as_pg "$PGBIN/pg_ctl" -D "$TMP/pg" -m fast -w stop >/dev/null 2>&1 || true
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 1
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-as_pg() {
-    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 [[ $(id -u) == 0 ]] && chown postgres "$TMP"
 
 # PostgreSQL: durable commits (fsync and synchronous_commit on, the defaults, said explicitly).
@@ -98,11 +99,15 @@ INSERT INTO task_counters (task_id, status, shard, n) VALUES ('bench', 2, 0, $NT
 VACUUM ANALYZE;
 EOF
 
+# Each phase starts from the same state: dead rows vacuumed, a fresh checkpoint.
+settle() { sql -c "VACUUM ANALYZE executions" -c "CHECKPOINT"; sleep 1; }
+
 # (a) pgbench: one UPDATE of one execution row per transaction.
 cat >"$TMP/update.sql" <<EOF
 \set i random(1, $NTHINGS)
 UPDATE executions SET status_details = '{"progress":"1"}', version = version + 1, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint WHERE task_id = 'bench' AND thing_id = 'thing-' || :i AND execution_number = 1;
 EOF
+settle
 "$PGBIN/pgbench" -n -h "$TMP" -p 5432 -U otad -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" \
     -f "$TMP/update.sql" otad >"$TMP/pgbench.out" 2>&1
 PG_TPS=$(awk '/^tps = / {print int($3)}' "$TMP/pgbench.out" | tail -1)
@@ -112,6 +117,7 @@ PG_LAT=$(awk '/^latency average/ {print $4}' "$TMP/pgbench.out")
 metric() { curl -fs "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 B0=$(metric otad_device_batches_total || true)
 R0=$(metric otad_device_batch_requests_total || true)
+settle
 wrk -t2 -c"$CLIENTS" -d"${SECONDS_RUN}s" --latency -s "$ROOT/tests/bench/updates/update.lua" "$URL" \
     -- "$NTHINGS" 2 >"$TMP/wrk.out" 2>&1
 HTTP_RPS=$(awk '/^Requests\/sec:/ {print int($2)}' "$TMP/wrk.out")
@@ -125,6 +131,7 @@ NON200=$(awk '/^non-200 responses:/ {print $3}' "$TMP/wrk.out")
 # (c) half of the measured HTTP rate, open loop.
 gcc -O2 -o "$TMP/pace" "$ROOT/tests/bench/updates/pace.c"
 HALF=$((HTTP_RPS / 2))
+settle
 "$TMP/pace" "$PORT" "$HALF" "$SECONDS_RUN" "$CLIENTS" "$NTHINGS" >"$TMP/pace.out" 2>&1 || cat "$TMP/pace.out"
 
 # Counters must still equal the statuses after all this.

@@ -3,7 +3,7 @@
  * Sends UpdateJobExecution IN_PROGRESS requests at a fixed rate over keep-alive connections,
  * request k due at start + k / rate, and measures each latency from the time it was due, so
  * queueing in the client counts (no coordinated omission). Prints the achieved rate and the
- * latency percentiles.
+ * latency percentiles; with PACE_SERIES set, also the worst latency of every second (stderr).
  *
  *   pace PORT RATE SECONDS CONNS NTHINGS
  */
@@ -138,6 +138,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "pace: bad arguments\n");
         return 2;
     }
+    int series = getenv("PACE_SERIES") != NULL; /* the worst latency of every second */
+    int series_sec = -1;
+    int64_t series_max = 0;
     int ep = epoll_create1(0);
     for (int i = 0; i < nconns; i++) {
         conns[i].fd = dial(port);
@@ -195,8 +198,21 @@ int main(int argc, char **argv)
             if (c->busy && response_done(c, &status)) {
                 if (status != 200)
                     non200++;
+                int64_t lat = now_ns() - c->due_ns;
                 if (nsamples < MAX_SAMPLES)
-                    samples[nsamples++] = now_ns() - c->due_ns;
+                    samples[nsamples++] = lat;
+                if (series) {
+                    int sec = (int)((c->due_ns - start) / 1000000000);
+                    if (sec != series_sec) {
+                        if (series_sec >= 0)
+                            fprintf(stderr, "second %d: max %.1f ms\n", series_sec,
+                                    (double)series_max / 1e6);
+                        series_sec = sec;
+                        series_max = 0;
+                    }
+                    if (lat > series_max)
+                        series_max = lat;
+                }
                 c->busy = 0;
                 inflight--;
             }
