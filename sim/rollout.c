@@ -355,6 +355,9 @@ static int64_t quiet_jump(const struct run *r, const struct mem_sched_task_info 
     if (r->n_heap > 0 || r->n_parked > 0 || r->counts[EXECUTION_PLANNED] > 0 ||
         info->undecided > 0 || r->in_progress_with_deadline > 0)
         return 0;
+    if (!r->final && r->sc->type == TASK_ONE_TIME && r->counts[EXECUTION_QUEUED] == 0 &&
+        r->counts[EXECUTION_IN_PROGRESS] == 0)
+        return 0; /* completes at its next tick */
     if (!r->final && !info->end_applied && s->end_at >= 0) {
         int64_t to = s->end_at;
         if (s->windows != NULL) {
@@ -365,9 +368,6 @@ static int64_t quiet_jump(const struct run *r, const struct mem_sched_task_info 
         }
         return to > r->now ? to : 0;
     }
-    if (!r->final && r->sc->type == TASK_ONE_TIME && r->counts[EXECUTION_QUEUED] == 0 &&
-        r->counts[EXECUTION_IN_PROGRESS] == 0)
-        return 0; /* completes at its next tick */
     return -1;
 }
 

@@ -426,6 +426,29 @@ START_TEST(test_force_cancel_at_end)
 }
 END_TEST
 
+/* A task that is done completes at its next tick, not at its distant EndTime. */
+START_TEST(test_completes_before_end)
+{
+    struct scenario *sc = scenario(
+        "{}",
+        "\"OtaType\":\"ONE_TIME\",\"OtaSchedulingConfig\":{\"EndTime\":\"2026-11-29T10:00:00Z\","
+        "\"EndBehavior\":\"CANCEL\"}",
+        "{\"count\":20,\"groups\":[{\"share\":1,\"outcome\":\"SUCCEEDED\",\"accept_delay_s\":1,"
+        "\"duration_s\":30.5}]}");
+    struct rollout_result r;
+    run(sc, 0, &r);
+    check_consistent(&r);
+    ck_assert_int_eq(r.task_status, TASK_COMPLETED);
+    ck_assert_int_eq(r.counts[EXECUTION_SUCCEEDED], 20);
+    /* the last report at last queued + 31.5 s (between two polls of the task), the task's
+     * next poll at most a second later */
+    ck_assert_int_ge(r.final_at_ms, r.last_queued_ms + 31500);
+    ck_assert_int_le(r.final_at_ms, r.last_queued_ms + 32500);
+    rollout_result_free(&r);
+    scenario_free(sc);
+}
+END_TEST
+
 /* ---- the CSV ---- */
 
 START_TEST(test_csv)
@@ -474,6 +497,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_retries_and_rejections);
     tcase_add_test(tc, test_step_timer);
     tcase_add_test(tc, test_force_cancel_at_end);
+    tcase_add_test(tc, test_completes_before_end);
     tcase_add_test(tc, test_csv);
     suite_add_tcase(s, tc);
     return s;
