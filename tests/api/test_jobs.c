@@ -845,6 +845,49 @@ START_TEST(test_burst_counters_and_batches)
 }
 END_TEST
 
+/* The device connections are killed under otad: the batch that meets a dead connection fails
+ * with 503 (nothing applied), the connections are leased again, and updates go on. */
+START_TEST(test_lost_connections)
+{
+    char *thing = make_thing();
+    char *job = make_task("IN_PROGRESS", NULL);
+    add_exec(job, thing, 1, 2, 10);
+    const char *body = "{\"status\":\"IN_PROGRESS\",\"statusDetails\":{\"p\":\"x\"}}";
+    struct testlib_response *r = update(thing, job, body);
+    TESTLIB_ASSERT_STATUS(r, 200);
+    testlib_response_free(r);
+    int64_t killed = sql_i64("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                             " WHERE query LIKE '%pg_temp.devupd%' AND pid <> pg_backend_pid()",
+                             NULL, NULL);
+    ck_assert_int_eq(killed, 2);
+    int ok = 1, unavailable = 0, streak = 0;
+    int64_t until = testlib_now_ms() + 15000;
+    while (streak < 5) {
+        ck_assert_msg(testlib_now_ms() < until, "updates did not recover: %d ok, %d unavailable",
+                      ok, unavailable);
+        r = update(thing, job, body);
+        if (r->status == 200) {
+            ok++;
+            streak++;
+        } else {
+            TESTLIB_ASSERT_ERROR(r, 503, "ServiceUnavailableException");
+            unavailable++;
+            streak = 0;
+            testlib_sleep_ms(50);
+        }
+        testlib_response_free(r);
+    }
+    fprintf(stderr, "lost connections: %d updates failed with 503, %d applied\n", unavailable, ok);
+    ck_assert_msg(unavailable <= 2, "%d requests failed", unavailable);
+    /* exactly the answered updates were applied */
+    ck_assert_int_eq(exec_i64(job, thing, "version"), 1 + ok);
+    ck_assert_int_eq(sql_i64("SELECT count(*) FROM pg_stat_activity WHERE query LIKE"
+                             " '%pg_temp.devupd%' AND pid <> pg_backend_pid()",
+                             NULL, NULL) >= 1,
+                     1);
+}
+END_TEST
+
 static Suite *jobs_suite(void)
 {
     Suite *s = suite_create("jobs");
@@ -859,6 +902,7 @@ static Suite *jobs_suite(void)
         {"version_conflict", test_version_conflict},
         {"step_timer_worked_example", test_step_timer_worked_example},
         {"burst_counters_and_batches", test_burst_counters_and_batches},
+        {"lost_connections", test_lost_connections},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);

@@ -158,6 +158,56 @@ class JobsData(HarnessTestCase):
         got = wait_until("the task to complete", completed)
         self.assertEqual(got["TaskProcessingDetails"].get("numberOfSucceededThings"), 1)
 
+    def test_fanout(self):
+        """The device's transitions reach Redis: DEVICE_OTA execution events on the destination's
+        stream, and a notify-next with nothing pending once the execution is terminal."""
+        c, j = self.mi_client, self.jobs_client
+        dest = f"dest{uuid.uuid4().hex[:10]}"
+        c.create_destination(Name=dest, DeliveryDestinationType="KINESIS",
+                             DeliveryDestinationArn="arn:aws:kinesis:us-east-1:123456789012:"
+                                                    f"stream/{dest}",
+                             RoleArn="arn:aws:iam::123456789012:role/r")
+        c.create_notification_configuration(EventType="DEVICE_OTA", DestinationName=dest)
+        try:
+            thing = self.thing()
+            job = self.task([thing])
+            self.queued(thing, job)
+            j.start_next_pending_job_execution(thingName=thing)
+            j.update_job_execution(thingName=thing, jobId=job, status="IN_PROGRESS",
+                                   statusDetails={"p": "1"})
+            j.update_job_execution(thingName=thing, jobId=job, status="SUCCEEDED")
+
+            def statuses():
+                seen = []
+                for _, fields in self.cluster.redis("XRANGE", f"otad:events:{dest}", "-", "+"):
+                    event = json.loads(dict(zip(fields[::2], fields[1::2]))["payload"])
+                    p = event["payload"]
+                    if (p.get("operation") == "OTA_EXECUTION_STATUS"
+                            and p.get("managedThingId") == thing):
+                        seen.append(p)
+                return seen if len(seen) >= 3 else None
+            events = wait_until("the execution events in Redis", statuses)
+            # one event per status change: the scheduler's QUEUED, then the device's (the
+            # progress update changes no status)
+            self.assertEqual([e["status"] for e in events], ["QUEUED", "IN_PROGRESS", "SUCCEEDED"])
+            self.assertEqual(events[2]["otaTaskId"], job)
+            self.assertEqual(events[2]["executionNumber"], 1)
+
+            shard = 2166136261
+            for byte in thing.encode():
+                shard = ((shard ^ byte) * 16777619) & 0xFFFFFFFF
+            stream = f"otad:notify:{shard % 16}"
+
+            def empty_next():
+                for _, fields in self.cluster.redis("XRANGE", stream, "-", "+"):
+                    f = dict(zip(fields[::2], fields[1::2]))
+                    if f.get("thing") == thing and "execution" not in json.loads(f["payload"]):
+                        return True
+                return None
+            wait_until("the notify-next with nothing pending", empty_next)
+        finally:
+            c.delete_notification_configuration(EventType="DEVICE_OTA")
+
     def test_errors(self):
         j = self.jobs_client
         thing = self.thing()
