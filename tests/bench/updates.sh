@@ -6,15 +6,16 @@
 # WAL flush), Redis and otad (OTAD_AUTH=none, OTAD_LOG_LEVEL=warn), creates NTHINGS managed
 # things and a task with all of them IN_PROGRESS (SQL), then measures
 #   (a) pgbench, CLIENTS clients, each transaction one UPDATE of one execution row, the same
-#       change a device update makes (statusDetails, version + 1, updated_at = now), for SECONDS;
+#       change a device update makes (statusDetails, version + 1, updated_at = now), for DURATION;
 #   (b) wrk, CLIENTS connections, UpdateJobExecution IN_PROGRESS with statusDetails over HTTP,
-#       cycling over the things, for SECONDS: requests/s, p50 and p99;
+#       cycling over the things, for DURATION: requests/s, p50 and p99;
 #   (c) tests/bench/updates/pace (open loop, latency from when each request was due) at half of
 #       the rate measured in (b): p99.
 # and prints the ratio (b)/(a) (goal >= 1.5) and the p99 of (c) (goal < 25 ms).
 #
 # Usage: tests/bench/updates.sh [BUILD_DIR]   (default build/; needs otad built there)
-# Environment: NTHINGS (10000), CLIENTS (64), SECONDS (15), OTAD_DEVICE_CONNS (passed to otad).
+# Environment: NTHINGS (10000), CLIENTS (64), DURATION (15 s per phase), OTAD_DEVICE_CONNS (passed
+# to otad, which reads it once api/config.c has the knob; default 2 connections).
 # A benchmark, not a test: run it by hand on a quiet machine. Installs wrk with apt-get if
 # missing (Debian, root). Everything runs in a temp dir that is removed at the end.
 set -euo pipefail
@@ -24,7 +25,7 @@ BUILD=${1:-build}
 OTAD=$ROOT/$BUILD/otad
 NTHINGS=${NTHINGS:-10000}
 CLIENTS=${CLIENTS:-64}
-SECONDS_RUN=${SECONDS:-15}
+DURATION_S=${DURATION:-15}
 [[ -x $OTAD ]] || { echo "updates.sh: $OTAD not built" >&2; exit 2; }
 
 if ! command -v wrk >/dev/null; then
@@ -108,7 +109,7 @@ cat >"$TMP/update.sql" <<EOF
 UPDATE executions SET status_details = '{"progress":"1"}', version = version + 1, updated_at = (extract(epoch from clock_timestamp()) * 1000)::bigint WHERE task_id = 'bench' AND thing_id = 'thing-' || :i AND execution_number = 1;
 EOF
 settle
-"$PGBIN/pgbench" -n -h "$TMP" -p 5432 -U otad -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" \
+"$PGBIN/pgbench" -n -h "$TMP" -p 5432 -U otad -c "$CLIENTS" -j 2 -T "$DURATION_S" \
     -f "$TMP/update.sql" otad >"$TMP/pgbench.out" 2>&1
 PG_TPS=$(awk '/^tps = / {print int($3)}' "$TMP/pgbench.out" | tail -1)
 PG_LAT=$(awk '/^latency average/ {print $4}' "$TMP/pgbench.out")
@@ -118,7 +119,7 @@ metric() { curl -fs "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 B0=$(metric otad_device_batches_total || true)
 R0=$(metric otad_device_batch_requests_total || true)
 settle
-wrk -t2 -c"$CLIENTS" -d"${SECONDS_RUN}s" --latency -s "$ROOT/tests/bench/updates/update.lua" "$URL" \
+wrk -t2 -c"$CLIENTS" -d"${DURATION_S}s" --latency -s "$ROOT/tests/bench/updates/update.lua" "$URL" \
     -- "$NTHINGS" 2 >"$TMP/wrk.out" 2>&1
 HTTP_RPS=$(awk '/^Requests\/sec:/ {print int($2)}' "$TMP/wrk.out")
 P50=$(awk '$1 == "50%" {print $2}' "$TMP/wrk.out")
@@ -132,14 +133,14 @@ NON200=$(awk '/^non-200 responses:/ {print $3}' "$TMP/wrk.out")
 gcc -O2 -o "$TMP/pace" "$ROOT/tests/bench/updates/pace.c"
 HALF=$((HTTP_RPS / 2))
 settle
-"$TMP/pace" "$PORT" "$HALF" "$SECONDS_RUN" "$CLIENTS" "$NTHINGS" >"$TMP/pace.out" 2>&1 || cat "$TMP/pace.out"
+"$TMP/pace" "$PORT" "$HALF" "$DURATION_S" "$CLIENTS" "$NTHINGS" >"$TMP/pace.out" 2>&1 || cat "$TMP/pace.out"
 
 # Counters must still equal the statuses after all this.
 COUNTED=$(sql -c "SELECT coalesce(sum(n), 0) FROM task_counters WHERE task_id = 'bench' AND status = 2")
 
-echo "== (a) pgbench, $CLIENTS clients, one-row UPDATE per transaction, ${SECONDS_RUN}s"
+echo "== (a) pgbench, $CLIENTS clients, one-row UPDATE per transaction, ${DURATION_S}s"
 grep -E '^(tps|latency average|number of failed)' "$TMP/pgbench.out" || true
-echo "== (b) wrk, $CLIENTS connections, UpdateJobExecution IN_PROGRESS + statusDetails, ${SECONDS_RUN}s"
+echo "== (b) wrk, $CLIENTS connections, UpdateJobExecution IN_PROGRESS + statusDetails, ${DURATION_S}s"
 sed -n '/Latency Distribution/,/^ *99%/p' "$TMP/wrk.out"
 grep -E '^(Requests/sec|non-200)' "$TMP/wrk.out"
 awk -v b0="${B0:-0}" -v b1="${B1:-0}" -v r0="${R0:-0}" -v r1="${R1:-0}" -v m="${BMAX:-0}" \
