@@ -535,12 +535,39 @@ static int loop(struct run *r, int64_t horizon, struct oerr *err)
     }
 }
 
+/* The results that are read once the run has stopped. */
+static int finish(struct run *r, struct oerr *err)
+{
+    struct rollout_result *out = r->res;
+    struct mem_sched_task_info info;
+    if (mem_sched_task_info(r->ms, r->task, &info, err) < 0)
+        return -1;
+    out->task_status = info.status;
+    memcpy(out->counts, info.counts.n, sizeof out->counts);
+    for (int s = EXECUTION_QUEUED; s < EXECUTION_STATUS_MAX; s++)
+        out->executions += info.counts.n[s];
+    out->clock_ms = r->now - r->start;
+    add_row(r, r->next_row); /* every boundary before now is written: this is the first >= now */
+    while (out->n_chart + 2 > ROLLOUT_CHART_MAX)
+        out->n_chart--; /* room for the two closing samples */
+    add_sample(r, r->now);
+    if (r->next_row > r->now)
+        add_sample(r, r->next_row);
+    window_spans(r);
+    const struct scheduler_stats *st = scheduler_stats(r->sched);
+    out->passes = st->passes;
+    out->ticks = st->ticks;
+    out->retries = st->retried;
+    return 0;
+}
+
 int rollout_run(const struct scenario *sc, const struct rollout_opts *o, struct rollout_result *out,
                 struct oerr *err)
 {
     struct run r;
     struct rollout_opts defaults;
-    double t0 = wall();
+    double t0 = wall(), t1 = 0;
+    int rc = -1;
     memset(&r, 0, sizeof r);
     memset(out, 0, sizeof *out);
     if (o == NULL) {
@@ -564,52 +591,31 @@ int rollout_run(const struct scenario *sc, const struct rollout_opts *o, struct 
             sc->push.in_progress_timeout_min > 0 || fleet_group(sc->fleet, g)->step_timeout_min > 0;
     r.ms = mem_sched_new();
     if (add_fleet(&r, err) < 0)
-        goto fail;
+        goto done;
     mem_sched_set_listener(r.ms, on_transition, &r);
     if (add_task(&r, err) < 0) {
         oerr_prefix(err, "task: ");
-        goto fail;
+        goto done;
     }
     out->targets = r.counts[EXECUTION_PLANNED];
     r.status = TASK_SCHEDULED;
     r.sched = scheduler_new(mem_sched_ops(), r.ms, NULL);
-    double t1 = wall();
+    t1 = wall();
     if (loop(&r, sc->start_ms + o->horizon_ms, err) < 0)
-        goto fail;
+        goto done;
     out->run_s = wall() - t1;
     out->setup_s = t1 - t0;
 
-    struct mem_sched_task_info info;
-    if (mem_sched_task_info(r.ms, r.task, &info, err) < 0)
-        goto fail;
-    out->task_status = info.status;
-    memcpy(out->counts, info.counts.n, sizeof out->counts);
-    for (int s = EXECUTION_QUEUED; s < EXECUTION_STATUS_MAX; s++)
-        out->executions += info.counts.n[s];
-    out->clock_ms = r.now - r.start;
-    add_row(&r, r.next_row); /* every boundary before now is written: this is the first >= now */
-    while (out->n_chart + 2 > ROLLOUT_CHART_MAX)
-        out->n_chart--; /* room for the two closing samples */
-    add_sample(&r, r.now);
-    if (r.next_row > r.now)
-        add_sample(&r, r.next_row);
-    window_spans(&r);
-    const struct scheduler_stats *st = scheduler_stats(r.sched);
-    out->passes = st->passes;
-    out->ticks = st->ticks;
-    out->retries = st->retried;
+    if (finish(&r, err) < 0)
+        goto done;
+    rc = 0;
+done:
     scheduler_free(r.sched);
     mem_sched_free(r.ms);
     free(r.heap);
     free(r.parked);
     free(r.group_deadline);
-    return 0;
-fail:
-    scheduler_free(r.sched);
-    mem_sched_free(r.ms);
-    free(r.heap);
-    free(r.parked);
-    free(r.group_deadline);
-    rollout_result_free(out);
-    return -1;
+    if (rc < 0)
+        rollout_result_free(out);
+    return rc;
 }
