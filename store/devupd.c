@@ -7,9 +7,12 @@
  * stays in the FIFO for a later batch. Batches are built from a deferred "kick" event, so the
  * requests that arrive in one turn of the loop go together, and a lone request goes at once.
  *
- * Each lease (one per connection) is DOWN (waiting to re-acquire), ACQUIRING, IDLE or BUSY.
- * While no lease is up, requests wait up to DOWN_WAIT_MS (start-up, reconnects) and then fail
- * with OERR_UNAVAILABLE.
+ * While a batch is in flight, another connection takes the next one only when enough requests
+ * wait or the oldest has waited SPILL_WAIT_US (see SPILL_WAITING).
+ *
+ * Each lease (one per connection) is DOWN (waiting to re-acquire), ACQUIRING, SETUP (creating
+ * its session's functions, see FN_RETURNS), IDLE or BUSY. While no lease is up, requests wait up
+ * to DOWN_WAIT_MS (start-up, reconnects) and then fail with OERR_UNAVAILABLE.
  *
  * Statuses appear in the SQL as the engine's enum values (checked below), never as names.
  */

@@ -7,11 +7,12 @@
  * of one kind queue; whenever a connection is idle and requests wait, all waiting requests (up to
  * a cap, at most one per (job, thing) for updates and one per thing for start-next; duplicates
  * wait for the next batch) go as ONE statement over unnest() arrays, one transaction and so one
- * WAL flush. The statement locks its target executions in a fixed order, applies each transition
- * only if it is still legal (the engine's from-state mask is passed per row) and the version
- * matches when one is expected, and in the same statement applies the counter deltas on the
- * connection's shard, the outbox rows (notify-next, DEVICE_OTA execution events) and the
- * scheduler wake-ups. A lone request goes at once when a connection is idle; at high load the
+ * WAL flush (the statement runs inside a PL/pgSQL function created in the connection's session,
+ * so that its plan is prepared once). The statement locks its target executions in a fixed order,
+ * applies each transition only if it is still legal (the engine's from-state mask is passed per
+ * row) and the version matches when one is expected, and in the same statement applies the counter
+ * deltas on the connection's shard, the outbox rows (notify-next, DEVICE_OTA execution events) and
+ * the scheduler wake-ups. A lone request goes at once when a connection is idle; at high load the
  * batches grow. A lost connection fails its in-flight batch with OERR_UNAVAILABLE and is
  * re-acquired in the background; a batch chosen as a deadlock victim is run again.
  *
