@@ -77,11 +77,11 @@ static double nice_step(double range, int ticks)
     return step * mag;
 }
 
-/* The smallest multiple of a nice step >= v (>= 1). */
+/* The smallest multiple of a nice step >= v (>= 5, so that small counts get whole ticks). */
 static double nice_ceil(double v)
 {
-    if (v < 1)
-        v = 1;
+    if (v < 5)
+        v = 5;
     double step = nice_step(v, 5);
     return ceil(v / step - 1e-9) * step;
 }
