@@ -420,9 +420,11 @@ static void draw_title(FILE *out, const struct scenario *sc, const struct rollou
         snprintf(line + n, sizeof line - (size_t)n,
                  "; last queued %s; rate %.6g to %.6g per minute in %zu steps", last, r0, r1,
                  r->n_steps - 1);
-    else if (n > 0 && (size_t)n < sizeof line)
+    else if (n > 0 && (size_t)n < sizeof line && r->n_steps == 1)
         snprintf(line + n, sizeof line - (size_t)n, "; last queued %s; rate %.6g per minute", last,
                  r0);
+    else if (n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, "; the rollout never started");
     text(out, PL, 78, "font-size=\"13\" fill=\"#444\"", line);
     if (r->aborted) {
         snprintf(line, sizeof line, "ABORTED at %s after %lld terminal executions",
