@@ -236,43 +236,20 @@ void destinations_handle_get(struct req *r)
         destinations_get(req_app(r)->db, name, on_get, r);
 }
 
-struct list {
-    struct req *r;
-    int64_t limit;
-};
-
-static void on_list(void *arg, const struct dbres *res, const struct oerr *err)
+static cJSON *list_item(const struct dbres *res, int row)
 {
-    struct list *l = arg;
-    if (err != NULL) {
-        req_reply_error(l->r, err);
-        return;
-    }
-    int n = dbres_ntuples(res);
-    int shown = n > l->limit ? (int)l->limit : n;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(o, "DestinationList");
-    for (int i = 0; i < shown; i++)
-        cJSON_AddItemToArray(items, row_json(res, i, 1));
-    if (n > l->limit)
-        cJSON_AddStringToObject(
-            o, "NextToken",
-            page_token(req_arena(l->r), PAGE_KIND, dbres_i64(res, shown - 1, DESTINATIONS_SEQ)));
-    req_reply_json(l->r, 200, o);
+    return row_json(res, row, 1);
 }
+
+static const struct page_listing listing = {PAGE_KIND, "DestinationList", DESTINATIONS_SEQ,
+                                            list_item, NULL};
 
 void destinations_handle_list(struct req *r)
 {
-    struct oerr err;
-    struct list *l = arena_calloc(req_arena(r), 1, sizeof *l);
-    int64_t after;
-    l->r = r;
-    if (page_limit(r, "MaxResults", 1, 1000, 100, &l->limit, &err) < 0 ||
-        page_cursor(r, "NextToken", PAGE_KIND, &after, &err) < 0) {
-        req_reply_error(r, &err);
-        return;
-    }
-    destinations_list(req_app(r)->db, after, l->limit + 1, on_list, l);
+    int64_t after, fetch;
+    struct page *p = page_start(r, &listing, &after, &fetch);
+    if (p != NULL)
+        destinations_list(req_app(r)->db, after, fetch, page_reply, p);
 }
 
 /* ---- Update and Delete ---- */

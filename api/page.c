@@ -12,6 +12,7 @@
 #include "api/jsonv.h"
 #include "api/req.h"
 #include "engine/arena.h"
+#include "store/db.h"
 
 #define TOKEN_MAX 200
 
@@ -131,4 +132,49 @@ int page_cursor(struct req *r, const char *param, const char *kind, int64_t *cur
     if (page_decode(tok, kind, cursor) < 0)
         return oerr_set(err, OERR_INVALID, "%s is not a valid pagination token", param);
     return 0;
+}
+
+struct page {
+    struct req *r;
+    const struct page_listing *listing;
+    int64_t limit;
+};
+
+struct page *page_start(struct req *r, const struct page_listing *listing, int64_t *after,
+                        int64_t *fetch)
+{
+    struct oerr err;
+    struct page *p = arena_calloc(req_arena(r), 1, sizeof *p);
+    p->r = r;
+    p->listing = listing;
+    if (page_limit(r, "MaxResults", 1, 1000, 100, &p->limit, &err) < 0 ||
+        page_cursor(r, "NextToken", listing->kind, after, &err) < 0) {
+        req_reply_error(r, &err);
+        return NULL;
+    }
+    *fetch = p->limit + 1;
+    return p;
+}
+
+void page_reply(void *arg, const struct dbres *res, const struct oerr *err)
+{
+    struct page *p = arg;
+    const struct page_listing *l = p->listing;
+    if (err != NULL) {
+        req_reply_error(p->r, err);
+        return;
+    }
+    int n = l->rows != NULL ? l->rows(p->r, res) : dbres_ntuples(res);
+    if (n < 0)
+        return;
+    int shown = n > p->limit ? (int)p->limit : n;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *items = cJSON_AddArrayToObject(o, l->items);
+    for (int i = 0; i < shown; i++)
+        cJSON_AddItemToArray(items, l->item(res, i));
+    if (n > p->limit)
+        cJSON_AddStringToObject(
+            o, "NextToken",
+            page_token(req_arena(p->r), l->kind, dbres_i64(res, shown - 1, l->seq_col)));
+    req_reply_json(p->r, 200, o);
 }

@@ -478,52 +478,27 @@ void tasks_handle_get(struct req *r)
         tasks_get(req_app(r)->db, id, on_get, r);
 }
 
-struct list {
-    struct req *r;
-    int64_t limit;
-};
-
-static void on_list(void *arg, const struct dbres *res, const struct oerr *err)
+static cJSON *task_item(const struct dbres *res, int i)
 {
-    struct list *l = arg;
-    if (err != NULL) {
-        req_reply_error(l->r, err);
-        return;
-    }
-    int n = dbres_ntuples(res);
-    int shown = n > l->limit ? (int)l->limit : n;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(o, "Tasks");
-    for (int i = 0; i < shown; i++) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddStringToObject(t, "TaskId", dbres_get(res, i, TASKS_ID));
-        cJSON_AddStringToObject(t, "TaskArn", dbres_get(res, i, TASKS_ARN));
-        add_ms(t, "CreatedAt", res, i, TASKS_CREATED_AT);
-        add_ms(t, "LastUpdatedAt", res, i, TASKS_UPDATED_AT);
-        if (!dbres_isnull(res, i, TASKS_CONFIG_ID))
-            cJSON_AddStringToObject(t, "TaskConfigurationId", dbres_get(res, i, TASKS_CONFIG_ID));
-        cJSON_AddStringToObject(t, "Status", dbres_get(res, i, TASKS_STATUS));
-        cJSON_AddItemToArray(items, t);
-    }
-    if (n > l->limit)
-        cJSON_AddStringToObject(
-            o, "NextToken",
-            page_token(req_arena(l->r), PAGE_KIND, dbres_i64(res, shown - 1, TASKS_SEQ)));
-    req_reply_json(l->r, 200, o);
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "TaskId", dbres_get(res, i, TASKS_ID));
+    cJSON_AddStringToObject(t, "TaskArn", dbres_get(res, i, TASKS_ARN));
+    add_ms(t, "CreatedAt", res, i, TASKS_CREATED_AT);
+    add_ms(t, "LastUpdatedAt", res, i, TASKS_UPDATED_AT);
+    if (!dbres_isnull(res, i, TASKS_CONFIG_ID))
+        cJSON_AddStringToObject(t, "TaskConfigurationId", dbres_get(res, i, TASKS_CONFIG_ID));
+    cJSON_AddStringToObject(t, "Status", dbres_get(res, i, TASKS_STATUS));
+    return t;
 }
+
+static const struct page_listing task_listing = {PAGE_KIND, "Tasks", TASKS_SEQ, task_item, NULL};
 
 void tasks_handle_list(struct req *r)
 {
-    struct oerr err;
-    struct list *l = arena_calloc(req_arena(r), 1, sizeof *l);
-    int64_t after;
-    l->r = r;
-    if (page_limit(r, "MaxResults", 1, 1000, 100, &l->limit, &err) < 0 ||
-        page_cursor(r, "NextToken", PAGE_KIND, &after, &err) < 0) {
-        req_reply_error(r, &err);
-        return;
-    }
-    tasks_list(req_app(r)->db, after, l->limit + 1, on_list, l);
+    int64_t after, fetch;
+    struct page *p = page_start(r, &task_listing, &after, &fetch);
+    if (p != NULL)
+        tasks_list(req_app(r)->db, after, fetch, page_reply, p);
 }
 
 /* ---- Update and Delete ---- */
@@ -600,58 +575,43 @@ void tasks_handle_delete(struct req *r)
 
 /* ---- ListOtaTaskExecutions ---- */
 
-static void on_executions(void *arg, const struct dbres *res, const struct oerr *err)
+static cJSON *execution_item(const struct dbres *res, int i)
 {
-    struct list *l = arg;
-    if (err != NULL) {
-        req_reply_error(l->r, err);
-        return;
-    }
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "ManagedThingId", dbres_get(res, i, TASKS_EXEC_THING));
+    cJSON *s = cJSON_AddObjectToObject(item, "TaskExecutionSummary");
+    cJSON_AddNumberToObject(s, "ExecutionNumber", (double)dbres_i64(res, i, TASKS_EXEC_NUMBER));
+    add_ms(s, "LastUpdatedAt", res, i, TASKS_EXEC_UPDATED_AT);
+    add_ms(s, "QueuedAt", res, i, TASKS_EXEC_QUEUED_AT);
+    cJSON_AddNumberToObject(s, "RetryAttempt", (double)dbres_i64(res, i, TASKS_EXEC_RETRY_ATTEMPT));
+    add_ms(s, "StartedAt", res, i, TASKS_EXEC_STARTED_AT);
+    int64_t st = dbres_i64(res, i, TASKS_EXEC_STATUS);
+    if (st > EXECUTION_PLANNED && st < EXECUTION_STATUS_MAX)
+        cJSON_AddStringToObject(s, "Status", execution_status_name((enum execution_status)st));
+    return item;
+}
+
+/* No row: no such task; one row with no thing: the task has no visible execution. */
+static int execution_rows(struct req *r, const struct dbres *res)
+{
     int n = dbres_ntuples(res);
     if (n == 0) {
-        reply_task_not_found(l->r, req_label(l->r, "Identifier"));
-        return;
+        reply_task_not_found(r, req_label(r, "Identifier"));
+        return -1;
     }
-    if (dbres_isnull(res, 0, TASKS_EXEC_THING))
-        n = 0;
-    int shown = n > l->limit ? (int)l->limit : n;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(o, "ExecutionSummaries");
-    for (int i = 0; i < shown; i++) {
-        cJSON *item = cJSON_CreateObject();
-        cJSON_AddStringToObject(item, "ManagedThingId", dbres_get(res, i, TASKS_EXEC_THING));
-        cJSON *s = cJSON_AddObjectToObject(item, "TaskExecutionSummary");
-        cJSON_AddNumberToObject(s, "ExecutionNumber", (double)dbres_i64(res, i, TASKS_EXEC_NUMBER));
-        add_ms(s, "LastUpdatedAt", res, i, TASKS_EXEC_UPDATED_AT);
-        add_ms(s, "QueuedAt", res, i, TASKS_EXEC_QUEUED_AT);
-        cJSON_AddNumberToObject(s, "RetryAttempt",
-                                (double)dbres_i64(res, i, TASKS_EXEC_RETRY_ATTEMPT));
-        add_ms(s, "StartedAt", res, i, TASKS_EXEC_STARTED_AT);
-        int64_t st = dbres_i64(res, i, TASKS_EXEC_STATUS);
-        if (st > EXECUTION_PLANNED && st < EXECUTION_STATUS_MAX)
-            cJSON_AddStringToObject(s, "Status", execution_status_name((enum execution_status)st));
-        cJSON_AddItemToArray(items, item);
-    }
-    if (n > l->limit)
-        cJSON_AddStringToObject(
-            o, "NextToken",
-            page_token(req_arena(l->r), EXEC_PAGE_KIND, dbres_i64(res, shown - 1, TASKS_EXEC_SEQ)));
-    req_reply_json(l->r, 200, o);
+    return dbres_isnull(res, 0, TASKS_EXEC_THING) ? 0 : n;
 }
+
+static const struct page_listing execution_listing = {
+    EXEC_PAGE_KIND, "ExecutionSummaries", TASKS_EXEC_SEQ, execution_item, execution_rows};
 
 void tasks_handle_executions(struct req *r)
 {
-    struct oerr err;
-    struct list *l = arena_calloc(req_arena(r), 1, sizeof *l);
-    int64_t after;
-    l->r = r;
     const char *id = identifier(r);
     if (id == NULL)
         return;
-    if (page_limit(r, "MaxResults", 1, 1000, 100, &l->limit, &err) < 0 ||
-        page_cursor(r, "NextToken", EXEC_PAGE_KIND, &after, &err) < 0) {
-        req_reply_error(r, &err);
-        return;
-    }
-    tasks_executions(req_app(r)->db, id, after, l->limit + 1, on_executions, l);
+    int64_t after, fetch;
+    struct page *p = page_start(r, &execution_listing, &after, &fetch);
+    if (p != NULL)
+        tasks_executions(req_app(r)->db, id, after, fetch, page_reply, p);
 }

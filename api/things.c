@@ -660,30 +660,12 @@ void things_handle_get(struct req *r)
         things_get(req_app(r)->db, id, on_get, r);
 }
 
-struct list {
-    struct req *r;
-    int64_t limit;
-};
-
-static void on_list(void *arg, const struct dbres *res, const struct oerr *err)
+static cJSON *list_item(const struct dbres *res, int row)
 {
-    struct list *l = arg;
-    if (err != NULL) {
-        req_reply_error(l->r, err);
-        return;
-    }
-    int n = dbres_ntuples(res);
-    int shown = n > l->limit ? (int)l->limit : n;
-    cJSON *o = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(o, "Items");
-    for (int i = 0; i < shown; i++)
-        cJSON_AddItemToArray(items, row_json(res, i, 1));
-    if (n > l->limit)
-        cJSON_AddStringToObject(
-            o, "NextToken",
-            page_token(req_arena(l->r), PAGE_KIND, dbres_i64(res, shown - 1, THINGS_SEQ)));
-    req_reply_json(l->r, 200, o);
+    return row_json(res, row, 1);
 }
+
+static const struct page_listing listing = {PAGE_KIND, "Items", THINGS_SEQ, list_item, NULL};
 
 /* A string filter from the query: *out NULL when absent. */
 static int query_str(struct req *r, const char *name, const struct jsonv_str *spec,
@@ -720,10 +702,7 @@ static int query_enum(struct req *r, const char *name, const char *const *values
 void things_handle_list(struct req *r)
 {
     struct oerr err;
-    struct list *l = arena_calloc(req_arena(r), 1, sizeof *l);
     struct things_filter f = {0};
-    int64_t after;
-    l->r = r;
     if (query_str(r, "OwnerFilter", &owner_spec, &f.owner, &err) < 0 ||
         query_str(r, "CredentialLockerFilter", &locker_spec, &f.credential_locker_id, &err) < 0 ||
         query_enum(r, "RoleFilter", roles, &f.role, &err) < 0 ||
@@ -737,13 +716,14 @@ void things_handle_list(struct req *r)
                   &err) < 0 ||
         query_str(r, "SerialNumberFilter", &product_spec, &f.serial_number, &err) < 0 ||
         query_enum(r, "ProvisioningStatusFilter", provisioning_statuses, &f.provisioning_status,
-                   &err) < 0 ||
-        page_limit(r, "MaxResults", 1, 1000, 100, &l->limit, &err) < 0 ||
-        page_cursor(r, "NextToken", PAGE_KIND, &after, &err) < 0) {
+                   &err) < 0) {
         req_reply_error(r, &err);
         return;
     }
-    things_list(req_app(r)->db, &f, after, l->limit + 1, on_list, l);
+    int64_t after, fetch;
+    struct page *p = page_start(r, &listing, &after, &fetch);
+    if (p != NULL)
+        things_list(req_app(r)->db, &f, after, fetch, page_reply, p);
 }
 
 /* ---- Update and Delete ---- */
