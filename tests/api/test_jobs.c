@@ -38,6 +38,25 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- memory: what a test keeps until its end (LeakSanitizer runs in CI) ---- */
+
+static void *kept[4096];
+static size_t nkept;
+
+/* p, freed by release() at the end of the test. */
+static void *keep(void *p)
+{
+    ck_assert(nkept < sizeof kept / sizeof kept[0]);
+    kept[nkept++] = p;
+    return p;
+}
+
+static void release(void)
+{
+    while (nkept > 0)
+        free(kept[--nkept]);
+}
+
 /* ---- the test database ---- */
 
 static PGconn *db(void)
@@ -87,8 +106,8 @@ static int64_t sql_i64(const char *q, const char *a, const char *b)
 static char *unique(const char *prefix)
 {
     static int n;
-    return testlib_strf("%s%d%lld%d", prefix, (int)getpid(), (long long)(testlib_now_ms() % 100000),
-                        n++);
+    return keep(testlib_strf("%s%d%lld%d", prefix, (int)getpid(),
+                             (long long)(testlib_now_ms() % 100000), n++));
 }
 
 /* A managed thing made through the API; its id. */
@@ -99,7 +118,7 @@ static char *make_thing(void)
                                       "\"AuthenticationMaterialType\":\"ZIGBEE_QR_BAR_CODE\"}");
     TESTLIB_ASSERT_STATUS(r, 201);
     cJSON *j = testlib_json(r);
-    char *id = xstrdup(cJSON_GetObjectItem(j, "Id")->valuestring);
+    char *id = keep(xstrdup(cJSON_GetObjectItem(j, "Id")->valuestring));
     cJSON_Delete(j);
     testlib_response_free(r);
     return id;
@@ -122,13 +141,14 @@ static char *make_task(const char *status, const char *push_config)
 /* An execution (and its counter), queued `age_s` seconds ago; status as the engine's number. */
 static void add_exec(const char *task, const char *thing, int number, int status, int age_s)
 {
+    int64_t at = wall_ms() - age_s * 1000;
+    char *at_s = testlib_strf("%" PRId64, at);
     char *q = testlib_strf(
         "INSERT INTO executions (task_id, thing_id, execution_number, status, seq, queued_at,"
         " started_at, updated_at, latest)"
         " VALUES ($1, $2, %d, %d, nextval('executions_seq'), %s, %s, %" PRId64 ", true)",
-        number, status, status == 0 ? "NULL" : testlib_strf("%" PRId64, wall_ms() - age_s * 1000),
-        status == 2 ? testlib_strf("%" PRId64, wall_ms() - age_s * 1000) : "NULL",
-        wall_ms() - age_s * 1000);
+        number, status, status == 0 ? "NULL" : at_s, status == 2 ? at_s : "NULL", at);
+    free(at_s);
     sql(q, task, thing, NULL);
     free(q);
     if (number > 1)
@@ -328,6 +348,7 @@ START_TEST(test_pending_and_describe)
     free(path);
     assert_error(describe(idle, "%24next", ""), 404, "ResourceNotFoundException",
                  "no pending job execution");
+    release();
 }
 END_TEST
 
@@ -400,6 +421,7 @@ START_TEST(test_start_next)
     assert_error(start_next(thing, "{\"statusDetails\":{\"a b\":\"x\"}}"), 400,
                  "InvalidRequestException", "statusDetails");
     assert_error(start_next(thing, "[1]"), 400, "InvalidRequestException", NULL);
+    release();
 }
 END_TEST
 
@@ -408,7 +430,7 @@ static char *chars(char c, size_t n)
 {
     char *s = xcalloc(1, n + 1);
     memset(s, c, n);
-    return s;
+    return keep(s);
 }
 
 /* statusDetails with n pairs k0..k(n-1). */
@@ -422,7 +444,7 @@ static char *details_pairs(int n)
     }
     char *done = testlib_strf("%s}", out);
     free(out);
-    return done;
+    return keep(done);
 }
 
 START_TEST(test_update_validation)
@@ -492,6 +514,7 @@ START_TEST(test_update_validation)
     /* 4 good updates: version 5, and nothing else changed the row */
     ck_assert_int_eq(exec_i64(job, thing, "version"), 5);
     ck_assert_ptr_nonnull(updated0);
+    free(updated0);
 
     /* 404s */
     assert_error(update("nosuchthing", job, "{\"status\":\"IN_PROGRESS\"}"), 404,
@@ -510,6 +533,7 @@ START_TEST(test_update_validation)
                  "jobId");
     ck_assert_int_eq(exec_i64(job, thing, "version"), 5);
     assert_counters(job);
+    release();
 }
 END_TEST
 
@@ -555,7 +579,6 @@ START_TEST(test_transitions)
                 ck_assert_ptr_null(details);
             }
             free(body);
-            free(thing);
         }
     }
     /* decided is false exactly for the device's FAILED */
@@ -569,6 +592,7 @@ START_TEST(test_transitions)
     /* terminal transitions woke the task */
     ck_assert(sql_i64("SELECT next_tick_at FROM tasks WHERE id = $1", job, NULL) > 0);
     assert_counters(job);
+    release();
 }
 END_TEST
 
@@ -600,6 +624,10 @@ START_TEST(test_version_conflict)
     char *updated2 = exec_col(job, thing, "updated_at");
     ck_assert_str_eq(details2, details);
     ck_assert_str_eq(updated2, updated);
+    free(details);
+    free(updated);
+    free(details2);
+    free(updated2);
     /* statusDetails omitted: unchanged; the right version passes */
     r = update(thing, job,
                "{\"status\":\"SUCCEEDED\",\"expectedVersion\":2,"
@@ -619,6 +647,7 @@ START_TEST(test_version_conflict)
     ck_assert_str_eq(r->body, "{}");
     testlib_response_free(r);
     assert_counters(job);
+    release();
 }
 END_TEST
 
@@ -698,6 +727,7 @@ START_TEST(test_step_timer_worked_example)
     TESTLIB_ASSERT_JSON_PRESENT(j, "execution.approximateSecondsBeforeTimedOut");
     cJSON_Delete(j);
     testlib_response_free(r);
+    release();
 }
 END_TEST
 
@@ -785,7 +815,7 @@ static int64_t metric(const char *name)
 START_TEST(test_burst_counters_and_batches)
 {
     char *job = make_task("IN_PROGRESS", "{\"TimeoutConfig\":{\"InProgressTimeoutInMinutes\":60}}");
-    char **things = xcalloc(BURST_THINGS, sizeof *things);
+    char **things = keep(xcalloc(BURST_THINGS, sizeof *things));
     for (int i = 0; i < BURST_THINGS; i++) {
         things[i] = make_thing();
         add_exec(job, things[i], 1, 1, 30);
@@ -842,6 +872,7 @@ START_TEST(test_burst_counters_and_batches)
             (long long)metric("otad_device_batch_max"));
     /* the task was woken for its terminal transitions */
     ck_assert(sql_i64("SELECT next_tick_at FROM tasks WHERE id = $1", job, NULL) > 0);
+    release();
 }
 END_TEST
 
@@ -885,6 +916,7 @@ START_TEST(test_lost_connections)
                              " '%pg_temp.devupd%' AND pid <> pg_backend_pid()",
                              NULL, NULL) >= 1,
                      1);
+    release();
 }
 END_TEST
 
