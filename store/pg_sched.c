@@ -24,6 +24,7 @@
 #include "engine/query.h"
 #include "engine/window.h"
 #include "store/log.h"
+#include "store/pgarray.h"
 
 _Static_assert(EXECUTION_PLANNED == 0 && EXECUTION_QUEUED == 1 && EXECUTION_IN_PROGRESS == 2 &&
                    EXECUTION_SUCCEEDED == 3 && EXECUTION_FAILED == 4 && EXECUTION_TIMED_OUT == 5 &&
@@ -585,45 +586,6 @@ static int op_undecided(void *ctx, struct sched_task *t, struct sched_attempt *o
     return 0;
 }
 
-/* Postgres array literal of strings: {"a","b"} with quotes and backslashes escaped. */
-static char *text_array(const char *const *v, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(v[i]) + 3;
-    char *s = xmalloc(cap);
-    size_t o = 0;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            s[o++] = ',';
-        s[o++] = '"';
-        for (const char *c = v[i]; *c != '\0'; c++) {
-            if (*c == '"' || *c == '\\')
-                s[o++] = '\\';
-            s[o++] = *c;
-        }
-        s[o++] = '"';
-    }
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
-
-static char *int_array(const int64_t *v, size_t n)
-{
-    char *s = xmalloc(n * 22 + 3);
-    size_t o = 0;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        int k = snprintf(s + o, 24, "%s%" PRId64, i > 0 ? "," : "", v[i]);
-        o += (size_t)k;
-    }
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
-
 static int op_decide(void *ctx, struct sched_task *t, const struct sched_attempt *a,
                      const int *retry, size_t n, int64_t now, struct oerr *err)
 {
@@ -646,11 +608,11 @@ static int op_decide(void *ctx, struct sched_task *t, const struct sched_attempt
         rf[i] = c.after_failed;
         rt[i] = c.after_timed_out;
     }
-    char *things_s = text_array(things, n);
-    char *numbers_s = int_array(numbers, n);
-    char *flags_s = int_array(flags, n);
-    char *rf_s = int_array(rf, n);
-    char *rt_s = int_array(rt, n);
+    char *things_s = pgarray_texts(things, n);
+    char *numbers_s = pgarray_ints(numbers, n);
+    char *flags_s = pgarray_ints(flags, n);
+    char *rf_s = pgarray_ints(rf, n);
+    char *rt_s = pgarray_ints(rt, n);
     const char *p[8] = {t->ref.id, ps->now_s, ps->shard_s, things_s,
                         numbers_s, flags_s,   rf_s,        rt_s};
     PGresult *res = run(
@@ -767,8 +729,8 @@ static void thing_view_free(struct thing_view *tv)
 static int apply_membership(struct pg_sched *ps, struct sched_task *t, const char **things,
                             const int64_t *match, size_t n, int64_t cursor, struct oerr *err)
 {
-    char *things_s = text_array(things, n);
-    char *match_s = int_array(match, n);
+    char *things_s = pgarray_texts(things, n);
+    char *match_s = pgarray_ints(match, n);
     char cursor_s[24];
     fmt_i64(cursor_s, sizeof cursor_s, cursor);
     const char *p[6] = {t->ref.id, ps->now_s, ps->shard_s, things_s, match_s, cursor_s};

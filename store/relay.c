@@ -31,6 +31,7 @@
 #include "engine/timefmt.h"
 #include "store/clock.h"
 #include "store/log.h"
+#include "store/pgarray.h"
 
 #define RELAY_BATCH          1000
 #define RELAY_WAIT_MS        1000
@@ -228,36 +229,21 @@ static int load_pending(struct relay *r, PGresult *batch, int64_t now, struct pe
                         int *nout)
 {
     int rows = PQntuples(batch);
-    size_t cap = 2;
-    for (int i = 0; i < rows; i++) {
-        if (strcmp(PQgetvalue(batch, i, 1), "1") == 0)
-            cap += 2 * (size_t)PQgetlength(batch, i, 2) + 3;
-    }
-    char *arr = xmalloc(cap + 1);
-    size_t o = 0;
-    arr[o++] = '{';
+    struct pgarray *things = pgarray_new();
     int n = 0;
     for (int i = 0; i < rows; i++) {
-        if (strcmp(PQgetvalue(batch, i, 1), "1") != 0)
-            continue;
-        if (n++ > 0)
-            arr[o++] = ',';
-        arr[o++] = '"';
-        for (const char *c = PQgetvalue(batch, i, 2); *c != '\0'; c++) {
-            if (*c == '"' || *c == '\\')
-                arr[o++] = '\\';
-            arr[o++] = *c;
+        if (strcmp(PQgetvalue(batch, i, 1), "1") == 0) {
+            pgarray_text(things, PQgetvalue(batch, i, 2));
+            n++;
         }
-        arr[o++] = '"';
     }
-    arr[o++] = '}';
-    arr[o] = '\0';
     *out = NULL;
     *nout = 0;
     if (n == 0) {
-        free(arr);
+        pgarray_free(things);
         return 0;
     }
+    const char *arr = pgarray_str(things);
     const char *p[1] = {arr};
     PGresult *res =
         PQexecParams(r->pg,
@@ -268,7 +254,7 @@ static int load_pending(struct relay *r, PGresult *batch, int64_t now, struct pe
                      " AND (e.status = 2 OR t.status <> 'SCHEDULED')"
                      " ORDER BY e.thing_id, (e.status = 2) DESC, e.queued_at, e.task_id",
                      1, NULL, p, NULL, NULL, 0);
-    free(arr);
+    pgarray_free(things);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         log_warn("relay could not read pending executions: %s", PQresultErrorMessage(res));
         PQclear(res);
@@ -426,19 +412,15 @@ static int relay_batch(struct relay *r)
     }
 
     /* every row relayed: delete them */
-    size_t cap = (size_t)(rows > 0 ? rows : 0) * 22 + 3;
-    char *ids = xmalloc(cap);
-    size_t o = 0;
-    ids[o++] = '{';
+    struct pgarray *idarr = pgarray_new();
     for (int i = 0; i < rows; i++)
-        o += (size_t)snprintf(ids + o, cap - o, "%s%s", i > 0 ? "," : "", PQgetvalue(batch, i, 0));
-    ids[o++] = '}';
-    ids[o] = '\0';
+        pgarray_int(idarr, strtoll(PQgetvalue(batch, i, 0), NULL, 10));
+    const char *ids = pgarray_str(idarr);
     PQclear(batch);
     const char *dp[1] = {ids};
     PGresult *del = PQexecParams(r->pg, "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1, NULL,
                                  dp, NULL, NULL, 0);
-    free(ids);
+    pgarray_free(idarr);
     int dok = PQresultStatus(del) == PGRES_COMMAND_OK;
     PQclear(del);
     if (!dok) {

@@ -12,6 +12,7 @@
 
 #include "engine/execution.h"
 #include "engine/mem.h"
+#include "store/pgarray.h"
 #include "store/querysql.h"
 
 _Static_assert(EXECUTION_PLANNED == 0 && EXECUTION_QUEUED == 1 && EXECUTION_IN_PROGRESS == 2 &&
@@ -80,32 +81,6 @@ static void fmt_i64(char *buf, size_t len, int64_t v)
     snprintf(buf, len, "%" PRId64, v);
 }
 
-/* A PostgreSQL array literal of strings, {"a","b"}, with quotes and backslashes escaped; the
- * caller frees. */
-static char *text_array(const char *const *v, size_t n)
-{
-    size_t cap = 3;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(v[i]) + 3;
-    char *s = xmalloc(cap);
-    size_t o = 0;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            s[o++] = ',';
-        s[o++] = '"';
-        for (const char *c = v[i]; *c != '\0'; c++) {
-            if (*c == '"' || *c == '\\')
-                s[o++] = '\\';
-            s[o++] = *c;
-        }
-        s[o++] = '"';
-    }
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
-
 void tasks_create(struct dbconn *c, const struct tasks_new *t, db_result_fn cb, void *arg)
 {
     char start[24], end[24], max[24], now[24];
@@ -118,7 +93,7 @@ void tasks_create(struct dbconn *c, const struct tasks_new *t, db_result_fn cb, 
     size_t len = sizeof create_head + strlen(expr) + sizeof create_tail;
     char *sql = xmalloc(len);
     snprintf(sql, len, "%s%s%s", create_head, expr, create_tail);
-    char *targets = text_array(t->targets, t->n_targets);
+    char *targets = pgarray_texts(t->targets, t->n_targets);
     const char **p = xcalloc(N_FIXED + nq, sizeof *p);
     const char *fixed[N_FIXED] = {t->id,
                                   t->arn,
