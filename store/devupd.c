@@ -652,6 +652,7 @@ static void batch_params(struct batch *b)
 }
 
 static void on_batch(void *arg, const struct dbres *res, const struct oerr *err);
+static void dispatch(struct devupd *d);
 
 static void batch_send(struct batch *b)
 {
@@ -735,9 +736,14 @@ static void on_batch(void *arg, const struct dbres *res, const struct oerr *err)
         int h = b->n < 2 ? 0 : b->n < 10 ? 1 : b->n < 100 ? 2 : b->n < 1000 ? 3 : 4;
         d->stats.size_hist[h]++;
         l->state = LEASE_IDLE;
+        /* the next batch goes out first, so PostgreSQL works on it while the replies of this
+           one are written (this batch's keys stay busy until it is finished) */
+        if (!d->closing)
+            dispatch(d);
         batch_deliver(b, res);
         batch_finish(b);
-        if (!d->closing)
+        /* duplicates of this batch's keys may wait */
+        if (!d->closing && d->wait[KIND_UPDATE].n + d->wait[KIND_START].n > 0)
             kick(d);
         return;
     }
@@ -798,19 +804,9 @@ static int hold_for_busy(struct devupd *d, const struct dreq *hu, const struct d
     return 1;
 }
 
-static void on_kick(evutil_socket_t fd, short what, void *arg)
+/* Start a batch on every idle connection that has work, per the spill rule. */
+static void dispatch(struct devupd *d)
 {
-    struct devupd *d = arg;
-    (void)fd;
-    (void)what;
-    while (d->failed.head != NULL) {
-        struct dreq *q = d->failed.head;
-        fifo_unlink(&d->failed, q);
-        q->cb(q->arg, NULL, &q->err);
-        dreq_free(q);
-    }
-    if (d->closing)
-        return;
     for (int i = 0; i < d->nleases; i++) {
         struct lease *l = &d->leases[i];
         if (l->state != LEASE_IDLE)
@@ -834,6 +830,21 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
         batch_params(b);
         batch_send(b);
     }
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    struct devupd *d = arg;
+    (void)fd;
+    (void)what;
+    while (d->failed.head != NULL) {
+        struct dreq *q = d->failed.head;
+        fifo_unlink(&d->failed, q);
+        q->cb(q->arg, NULL, &q->err);
+        dreq_free(q);
+    }
+    if (!d->closing)
+        dispatch(d);
 }
 
 static void kick(struct devupd *d)
