@@ -876,6 +876,52 @@ START_TEST(test_burst_counters_and_batches)
 }
 END_TEST
 
+struct same {
+    const char *path;
+    int failures;
+    char failure[1024];
+};
+
+static void *same_device(void *arg)
+{
+    struct same *w = arg;
+    struct oerr err;
+    struct testlib_http *c = testlib_http_new(NULL, &err);
+    struct burst b;
+    memset(&b, 0, sizeof b);
+    for (int k = 0; c != NULL && k < 5; k++)
+        burst_call(c, &b, "POST", w->path, "{\"status\":\"IN_PROGRESS\"}", 200);
+    w->failures = c == NULL ? 1 : b.failures;
+    memcpy(w->failure, b.failure, sizeof w->failure);
+    testlib_http_free(c);
+    return NULL;
+}
+
+/* Many devices update one execution at once: never two rows for it in one statement, every
+ * update applied once, in some order. */
+START_TEST(test_same_execution_concurrently)
+{
+    char *thing = make_thing();
+    char *job = make_task("IN_PROGRESS", NULL);
+    add_exec(job, thing, 1, 2, 10);
+    char *path = keep(testlib_strf("/things/%s/jobs/%s", thing, job));
+    pthread_t threads[16];
+    struct same work[16];
+    for (int t = 0; t < 16; t++) {
+        memset(&work[t], 0, sizeof work[t]);
+        work[t].path = path;
+        ck_assert_int_eq(pthread_create(&threads[t], NULL, same_device, &work[t]), 0);
+    }
+    for (int t = 0; t < 16; t++) {
+        pthread_join(threads[t], NULL);
+        ck_assert_msg(work[t].failures == 0, "thread %d: %s", t, work[t].failure);
+    }
+    ck_assert_int_eq(exec_i64(job, thing, "version"), 1 + 16 * 5);
+    assert_counters(job);
+    release();
+}
+END_TEST
+
 /* The device connections are killed under otad: the batch that meets a dead connection fails
  * with 503 (nothing applied), the connections are leased again, and updates go on. */
 START_TEST(test_lost_connections)
@@ -934,6 +980,7 @@ static Suite *jobs_suite(void)
         {"version_conflict", test_version_conflict},
         {"step_timer_worked_example", test_step_timer_worked_example},
         {"burst_counters_and_batches", test_burst_counters_and_batches},
+        {"same_execution_concurrently", test_same_execution_concurrently},
         {"lost_connections", test_lost_connections},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
