@@ -109,6 +109,12 @@ static int apply(struct config *cfg, const char *key, const char *v, struct oerr
         cfg->db_pool = (int)i;
         return 0;
     }
+    if (strcmp(key, "device-conns") == 0) {
+        if (parse_i64(v, 1, 64, &i, key, err) < 0)
+            return -1;
+        cfg->device_conns = (int)i;
+        return 0;
+    }
     if (strcmp(key, "log-level") == 0) {
         if (strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 && strcmp(v, "warn") != 0 &&
             strcmp(v, "error") != 0)
@@ -158,6 +164,7 @@ static const struct {
     {"OTAD_ACCOUNT_ID", "account-id"},
     {"OTAD_BODY_CAP", "body-cap"},
     {"OTAD_DB_POOL", "db-pool"},
+    {"OTAD_DEVICE_CONNS", "device-conns"},
     {"OTAD_LOG_LEVEL", "log-level"},
     {"OTAD_TIME_SCALE", "time-scale"},
     {"OTAD_TIME_ORIGIN", "time-origin"},
@@ -184,6 +191,7 @@ int config_load(struct config *cfg, int argc, char **argv, struct oerr *err)
     memcpy(cfg->account_id, "123456789012", sizeof "123456789012");
     cfg->body_cap = 1024 * 1024;
     cfg->db_pool = 8;
+    cfg->device_conns = 2;
     memcpy(cfg->log_level, "info", sizeof "info");
     cfg->time_scale = 1.0;
     cfg->time_origin = -1;
@@ -270,6 +278,8 @@ void config_usage(FILE *out)
           "  --account-id ID         OTAD_ACCOUNT_ID  account in ARNs (123456789012)\n"
           "  --body-cap BYTES        OTAD_BODY_CAP    request body limit (1048576)\n"
           "  --db-pool N             OTAD_DB_POOL     API PostgreSQL connections (8)\n"
+          "  --device-conns N        OTAD_DEVICE_CONNS group-commit connections for device\n"
+          "                                           updates (2)\n"
           "  --log-level LEVEL       OTAD_LOG_LEVEL   debug, info, warn, error (info)\n"
           "  --time-scale K          OTAD_TIME_SCALE  run the clock K times faster (1)\n"
           "  --time-origin SECONDS   OTAD_TIME_ORIGIN origin of the scaled clock (epoch seconds;\n"

@@ -29,8 +29,9 @@ struct config {
     char credentials[4096]; /* OTAD_CREDENTIALS: "AKID:SECRET[,AKID:SECRET...]" for SigV4 */
     char region[64];
     char account_id[32];
-    size_t body_cap; /* request body cap in bytes */
-    int db_pool;     /* PostgreSQL connections per process (API) */
+    size_t body_cap;  /* request body cap in bytes */
+    int db_pool;      /* PostgreSQL connections per process (API) */
+    int device_conns; /* OTAD_DEVICE_CONNS: group-commit connections per process */
     char log_level[16];
     double time_scale;      /* OTAD_TIME_SCALE */
     int64_t time_origin;    /* OTAD_TIME_ORIGIN in ms; -1 = recorded in the database */

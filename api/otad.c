@@ -138,9 +138,9 @@ static int run_worker(const struct config *cfg, int fd, int index)
     w.app.worker = index;
     w.app.db = db_new(w.app.base, cfg->pg, cfg->db_pool);
     w.app.redis = rlink_new(w.app.base, &raddr);
-    w.app.devupd = devupd_new(w.app.base, &(struct devupd_config){.conninfo = cfg->pg,
-                                                                  .conns = DEVUPD_DEFAULT_CONNS,
-                                                                  .worker = index});
+    w.app.devupd = devupd_new(
+        w.app.base,
+        &(struct devupd_config){.conninfo = cfg->pg, .conns = cfg->device_conns, .worker = index});
     w.http = http_new(&w.app, fd, &err);
     if (w.http == NULL) {
         log_error("%s", err.msg);
