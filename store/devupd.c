@@ -29,6 +29,7 @@
 #include "engine/mem.h"
 #include "store/clock.h"
 #include "store/log.h"
+#include "store/pgarray.h"
 
 _Static_assert(EXECUTION_PLANNED == 0 && EXECUTION_QUEUED == 1 && EXECUTION_IN_PROGRESS == 2 &&
                    EXECUTION_SUCCEEDED == 3 && EXECUTION_FAILED == 4 && EXECUTION_TIMED_OUT == 5 &&
@@ -80,7 +81,7 @@ struct batch {
     struct dreq **items;
     size_t n;
     int attempts;
-    char *arrays[9];
+    struct pgarray *arrays[9];
     int narrays;
     char now_s[24];
 };
@@ -177,71 +178,6 @@ static void fifo_unlink(struct fifo *f, struct dreq *q)
         f->tail = q->prev;
     q->next = q->prev = NULL;
     f->n--;
-}
-
-/* A growable string for the array parameters. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void sb_grow(struct sbuf *b, size_t more)
-{
-    if (b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap > 0 ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    b->s = xrealloc(b->s, cap);
-    b->cap = cap;
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-    sb_grow(b, 1);
-    b->s[b->len++] = c;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-    sb_grow(b, n);
-    memcpy(b->s + b->len, s, n + 1);
-    b->len += n;
-}
-
-/* One element of a PostgreSQL array literal: NULL, or a quoted string with " and \ escaped. */
-static void sb_elem_text(struct sbuf *b, const char *s)
-{
-    if (b->len > 1)
-        sb_putc(b, ',');
-    if (s == NULL) {
-        sb_puts(b, "NULL");
-        return;
-    }
-    sb_grow(b, 2 * strlen(s) + 2);
-    b->s[b->len++] = '"';
-    for (const char *c = s; *c != '\0'; c++) {
-        if (*c == '"' || *c == '\\')
-            b->s[b->len++] = '\\';
-        b->s[b->len++] = *c;
-    }
-    b->s[b->len++] = '"';
-    b->s[b->len] = '\0';
-}
-
-static void sb_elem_int(struct sbuf *b, int64_t v, int is_null)
-{
-    char num[24];
-    if (b->len > 1)
-        sb_putc(b, ',');
-    if (is_null) {
-        sb_puts(b, "NULL");
-        return;
-    }
-    snprintf(num, sizeof num, "%" PRId64, v);
-    sb_puts(b, num);
 }
 
 /* ---- the busy key sets ---- */
@@ -577,7 +513,7 @@ static char *join5(const char *a, const char *b, const char *c, const char *d, c
 static void batch_free(struct batch *b)
 {
     for (int i = 0; i < b->narrays; i++)
-        free(b->arrays[i]);
+        pgarray_free(b->arrays[i]);
     free(b->items);
     free(b);
 }
@@ -613,41 +549,45 @@ static struct batch *batch_take(struct devupd *d, enum kind kind)
     return b;
 }
 
-/* The array parameters of a batch. */
+/* The array parameters of a batch (one PostgreSQL array literal per column). */
 static void batch_params(struct batch *b)
 {
     enum { N_UPDATE = 9, N_START = 3 };
-    struct sbuf a[N_UPDATE];
-    memset(a, 0, sizeof a);
+    struct pgarray **a = b->arrays;
     b->narrays = b->kind == KIND_UPDATE ? N_UPDATE : N_START;
     for (int k = 0; k < b->narrays; k++)
-        sb_putc(&a[k], '{');
+        a[k] = pgarray_new();
     if (b->kind == KIND_START)
         qsort(b->items, b->n, sizeof *b->items, cmp_thing);
     for (size_t i = 0; i < b->n; i++) {
         const struct dreq *q = b->items[i];
         if (b->kind == KIND_UPDATE) {
-            sb_elem_text(&a[0], q->job_id);
-            sb_elem_text(&a[1], q->thing);
-            sb_elem_int(&a[2], q->number, q->number < 0);
-            sb_elem_int(&a[3], q->to, 0);
-            sb_elem_int(&a[4], (int64_t)execution_device_from_mask((enum execution_status)q->to),
-                        0);
-            sb_elem_int(&a[5], q->expected, q->expected < 0);
-            sb_elem_text(&a[6], q->details);
-            sb_elem_int(&a[7], q->step_ms, q->step_ms == 0);
-            if (a[8].len > 1)
-                sb_putc(&a[8], ',');
-            sb_putc(&a[8], q->want_doc ? 't' : 'f');
+            pgarray_text(a[0], q->job_id);
+            pgarray_text(a[1], q->thing);
+            if (q->number < 0)
+                pgarray_null(a[2]);
+            else
+                pgarray_int(a[2], q->number);
+            pgarray_int(a[3], q->to);
+            pgarray_int(a[4], (int64_t)execution_device_from_mask((enum execution_status)q->to));
+            if (q->expected < 0)
+                pgarray_null(a[5]);
+            else
+                pgarray_int(a[5], q->expected);
+            pgarray_text(a[6], q->details);
+            if (q->step_ms == 0)
+                pgarray_null(a[7]);
+            else
+                pgarray_int(a[7], q->step_ms);
+            pgarray_bool(a[8], q->want_doc);
         } else {
-            sb_elem_text(&a[0], q->thing);
-            sb_elem_text(&a[1], q->details);
-            sb_elem_int(&a[2], q->step_ms, q->step_ms <= 0);
+            pgarray_text(a[0], q->thing);
+            pgarray_text(a[1], q->details);
+            if (q->step_ms <= 0)
+                pgarray_null(a[2]);
+            else
+                pgarray_int(a[2], q->step_ms);
         }
-    }
-    for (int k = 0; k < b->narrays; k++) {
-        sb_putc(&a[k], '}');
-        b->arrays[k] = a[k].s;
     }
 }
 
@@ -661,7 +601,7 @@ static void batch_send(struct batch *b)
     p[0] = b->now_s;
     p[1] = l->shard_s;
     for (int k = 0; k < b->narrays; k++)
-        p[2 + k] = b->arrays[k];
+        p[2 + k] = pgarray_str(b->arrays[k]);
     l->state = LEASE_BUSY;
     l->cur = b;
     b->attempts++;

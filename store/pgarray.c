@@ -80,6 +80,13 @@ void pgarray_int(struct pgarray *a, int64_t v)
     a->len += (size_t)snprintf(a->s + a->len, 23, "%" PRId64, v);
 }
 
+void pgarray_bool(struct pgarray *a, int v)
+{
+    grow(a, 2);
+    separator(a);
+    a->s[a->len++] = v ? 't' : 'f';
+}
+
 void pgarray_null(struct pgarray *a)
 {
     grow(a, 5);

@@ -26,6 +26,9 @@ void pgarray_text(struct pgarray *a, const char *s);
 /** Append an integer element. */
 void pgarray_int(struct pgarray *a, int64_t v);
 
+/** Append a boolean element. */
+void pgarray_bool(struct pgarray *a, int v);
+
 /** Append a NULL element. */
 void pgarray_null(struct pgarray *a);
 
