@@ -14,6 +14,7 @@
 #include "api/jsonv.h"
 #include "api/page.h"
 #include "api/pushcfg.h"
+#include "api/reply.h"
 #include "api/req.h"
 #include "engine/arena.h"
 #include "store/task_configs.h"
@@ -105,20 +106,15 @@ static cJSON *row_json(const struct dbres *res, int row, int item)
     return o;
 }
 
-static void on_get(void *arg, const struct dbres *res, const struct oerr *err)
+static cJSON *get_body(const struct dbres *res, int row)
 {
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        const char *id = req_label(r, "Identifier");
-        req_reply_not_found(r, RESOURCE, id, "OTA task configuration %s not found", id);
-        return;
-    }
-    req_reply_json(r, 200, row_json(res, 0, 0));
+    return row_json(res, row, 0);
 }
+
+static const struct reply_row get_shape = {RESOURCE, "Identifier", "OTA task configuration", 200,
+                                           get_body};
+static const struct reply_row delete_shape = {RESOURCE, "Identifier", "OTA task configuration", 204,
+                                              NULL};
 
 void configs_get(struct req *r)
 {
@@ -128,7 +124,7 @@ void configs_get(struct req *r)
         req_reply_error(r, &err);
         return;
     }
-    task_configs_get(req_app(r)->db, id, on_get, r);
+    task_configs_get(req_app(r)->db, id, reply_row_done, reply_row_arg(r, &get_shape));
 }
 
 static cJSON *list_item(const struct dbres *res, int row)
@@ -146,21 +142,6 @@ void configs_list(struct req *r)
         task_configs_list(req_app(r)->db, after, fetch, page_reply, p);
 }
 
-static void on_delete(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        const char *id = req_label(r, "Identifier");
-        req_reply_not_found(r, RESOURCE, id, "OTA task configuration %s not found", id);
-        return;
-    }
-    req_reply_empty(r, 204);
-}
-
 void configs_delete(struct req *r)
 {
     struct oerr err;
@@ -169,5 +150,5 @@ void configs_delete(struct req *r)
         req_reply_error(r, &err);
         return;
     }
-    task_configs_delete(req_app(r)->db, id, on_delete, r);
+    task_configs_delete(req_app(r)->db, id, reply_row_done, reply_row_arg(r, &delete_shape));
 }

@@ -12,6 +12,7 @@
 #include "api/idem.h"
 #include "api/jsonv.h"
 #include "api/page.h"
+#include "api/reply.h"
 #include "api/req.h"
 #include "engine/arena.h"
 #include "store/destinations.h"
@@ -209,31 +210,20 @@ static const char *name_label(struct req *r)
     return name;
 }
 
-static void reply_not_found(struct req *r)
+static cJSON *get_body(const struct dbres *res, int row)
 {
-    const char *name = req_label(r, "Name");
-    req_reply_not_found(r, RESOURCE, name, "destination %s not found", name);
+    return row_json(res, row, 0);
 }
 
-static void on_get(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(r);
-        return;
-    }
-    req_reply_json(r, 200, row_json(res, 0, 0));
-}
+static const struct reply_row get_shape = {RESOURCE, "Name", "destination", 200, get_body};
+static const struct reply_row update_shape = {RESOURCE, "Name", "destination", 201, NULL};
+static const struct reply_row delete_shape = {RESOURCE, "Name", "destination", 200, NULL};
 
 void destinations_handle_get(struct req *r)
 {
     const char *name = name_label(r);
     if (name != NULL)
-        destinations_get(req_app(r)->db, name, on_get, r);
+        destinations_get(req_app(r)->db, name, reply_row_done, reply_row_arg(r, &get_shape));
 }
 
 static cJSON *list_item(const struct dbres *res, int row)
@@ -254,34 +244,6 @@ void destinations_handle_list(struct req *r)
 
 /* ---- Update and Delete ---- */
 
-/* Status of a successful change, carried in the request's arena. */
-struct change {
-    struct req *r;
-    int status;
-};
-
-static void on_changed(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct change *ch = arg;
-    if (err != NULL) {
-        req_reply_error(ch->r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(ch->r);
-        return;
-    }
-    req_reply_empty(ch->r, ch->status);
-}
-
-static struct change *change_new(struct req *r, int status)
-{
-    struct change *ch = arena_calloc(req_arena(r), 1, sizeof *ch);
-    ch->r = r;
-    ch->status = status;
-    return ch;
-}
-
 void destinations_handle_update(struct req *r)
 {
     struct oerr err;
@@ -294,12 +256,13 @@ void destinations_handle_update(struct req *r)
         req_reply_error(r, &err);
         return;
     }
-    destinations_update(req_app(r)->db, name, patch, req_now(r), on_changed, change_new(r, 201));
+    destinations_update(req_app(r)->db, name, patch, req_now(r), reply_row_done,
+                        reply_row_arg(r, &update_shape));
 }
 
 void destinations_handle_delete(struct req *r)
 {
     const char *name = name_label(r);
     if (name != NULL)
-        destinations_delete(req_app(r)->db, name, on_changed, change_new(r, 200));
+        destinations_delete(req_app(r)->db, name, reply_row_done, reply_row_arg(r, &delete_shape));
 }

@@ -13,6 +13,7 @@
 #include "api/idem.h"
 #include "api/jsonv.h"
 #include "api/page.h"
+#include "api/reply.h"
 #include "api/req.h"
 #include "engine/arena.h"
 #include "store/notifications.h"
@@ -164,31 +165,21 @@ static const char *event_type_label(struct req *r)
     return NULL;
 }
 
-static void reply_not_found(struct req *r, const char *event_type)
+static cJSON *get_body(const struct dbres *res, int row)
 {
-    req_reply_not_found(r, RESOURCE, event_type, "notification configuration for %s not found",
-                        event_type);
+    return row_json(res, row, 0);
 }
 
-static void on_get(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(r, req_label(r, "EventType"));
-        return;
-    }
-    req_reply_json(r, 200, row_json(res, 0, 0));
-}
+static const struct reply_row get_shape = {RESOURCE, "EventType", "notification configuration for",
+                                           200, get_body};
+static const struct reply_row delete_shape = {RESOURCE, "EventType",
+                                              "notification configuration for", 200, NULL};
 
 void notifications_handle_get(struct req *r)
 {
     const char *type = event_type_label(r);
     if (type != NULL)
-        notifications_get(req_app(r)->db, type, on_get, r);
+        notifications_get(req_app(r)->db, type, reply_row_done, reply_row_arg(r, &get_shape));
 }
 
 static cJSON *list_item(const struct dbres *res, int row)
@@ -223,7 +214,7 @@ static void on_updated(void *arg, const struct dbres *res, const struct oerr *er
         return;
     }
     if (!is_true(res, NOTIFICATIONS_CONFIG_EXISTS)) {
-        reply_not_found(u->r, u->event_type);
+        reply_row_not_found(u->r, &get_shape);
         return;
     }
     if (!is_true(res, NOTIFICATIONS_DESTINATION_EXISTS)) {
@@ -252,23 +243,9 @@ void notifications_handle_update(struct req *r)
     notifications_update(req_app(r)->db, u->event_type, u->destination, req_now(r), on_updated, u);
 }
 
-static void on_deleted(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(r, req_label(r, "EventType"));
-        return;
-    }
-    req_reply_empty(r, 200);
-}
-
 void notifications_handle_delete(struct req *r)
 {
     const char *type = event_type_label(r);
     if (type != NULL)
-        notifications_delete(req_app(r)->db, type, on_deleted, r);
+        notifications_delete(req_app(r)->db, type, reply_row_done, reply_row_arg(r, &delete_shape));
 }

@@ -15,6 +15,7 @@
 #include "api/ids.h"
 #include "api/jsonv.h"
 #include "api/page.h"
+#include "api/reply.h"
 #include "api/req.h"
 #include "engine/arena.h"
 #include "store/things.h"
@@ -621,25 +622,13 @@ static cJSON *row_json(const struct dbres *res, int row, int item)
     return o;
 }
 
-static void reply_not_found(struct req *r)
+static cJSON *get_body(const struct dbres *res, int row)
 {
-    const char *id = req_label(r, "Identifier");
-    req_reply_not_found(r, RESOURCE, id, "managed thing %s not found", id);
+    return row_json(res, row, 0);
 }
 
-static void on_get(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(r);
-        return;
-    }
-    req_reply_json(r, 200, row_json(res, 0, 0));
-}
+static const struct reply_row get_shape = {RESOURCE, "Identifier", "managed thing", 200, get_body};
+static const struct reply_row change_shape = {RESOURCE, "Identifier", "managed thing", 204, NULL};
 
 /* The Identifier label, validated; NULL after replying with the error. */
 static const char *identifier(struct req *r)
@@ -657,7 +646,7 @@ void things_handle_get(struct req *r)
 {
     const char *id = identifier(r);
     if (id != NULL)
-        things_get(req_app(r)->db, id, on_get, r);
+        things_get(req_app(r)->db, id, reply_row_done, reply_row_arg(r, &get_shape));
 }
 
 static cJSON *list_item(const struct dbres *res, int row)
@@ -728,20 +717,6 @@ void things_handle_list(struct req *r)
 
 /* ---- Update and Delete ---- */
 
-static void on_changed(void *arg, const struct dbres *res, const struct oerr *err)
-{
-    struct req *r = arg;
-    if (err != NULL) {
-        req_reply_error(r, err);
-        return;
-    }
-    if (dbres_ntuples(res) == 0) {
-        reply_not_found(r);
-        return;
-    }
-    req_reply_empty(r, 204);
-}
-
 void things_handle_update(struct req *r)
 {
     struct oerr err;
@@ -754,7 +729,8 @@ void things_handle_update(struct req *r)
         req_reply_error(r, &err);
         return;
     }
-    things_update(req_app(r)->db, id, patch, req_now(r), on_changed, r);
+    things_update(req_app(r)->db, id, patch, req_now(r), reply_row_done,
+                  reply_row_arg(r, &change_shape));
 }
 
 void things_handle_delete(struct req *r)
@@ -768,5 +744,5 @@ void things_handle_delete(struct req *r)
         req_reply_error(r, &err);
         return;
     }
-    things_delete(req_app(r)->db, id, on_changed, r);
+    things_delete(req_app(r)->db, id, reply_row_done, reply_row_arg(r, &change_shape));
 }
