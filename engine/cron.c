@@ -7,7 +7,7 @@
  * costs at most one day-mask computation per month of the year field's range (1970-2199); an
  * expression that can never fire ("0 0 30 2 ? *") is answered in about 2,800 such steps.
  *
- * Error positions are 0-based offsets into the expression as given (a "cron(" prefix
+ * Error positions are 1-based character positions in the expression as given (a "cron(" prefix
  * included).
  */
 #include "engine/cron.h"
@@ -110,7 +110,7 @@ struct parser {
 
 static size_t pos(const struct parser *p, const char *at)
 {
-    return (size_t)(at - p->src);
+    return (size_t)(at - p->src) + 1;
 }
 
 static int is_digit(char ch)

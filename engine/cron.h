@@ -16,9 +16,9 @@
  * '22-2'); 'L' alone in day-of-week is Saturday, the last day of the week. An 'nW' whose day n
  * does not exist in a month (31W in April) does not fire in that month.
  *
- * Parse errors name the field and the offending character with its 0-based position in the
- * expression as given ("cron(" prefix included):
- *   "day-of-week: '8' at position 11 is out of range 1-7".
+ * Parse errors name the field and the offending character with its 1-based position in the
+ * expression as given ("cron(" prefix included), as target-query errors do:
+ *   "cron(0 0 ? * 8 *)" -> "day-of-week: '8' at position 14 is out of range 1-7".
  */
 #ifndef OTAD_ENGINE_CRON_H
 #define OTAD_ENGINE_CRON_H
