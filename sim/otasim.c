@@ -5,7 +5,8 @@
  * written), 2 a usage error or a bad scenario file.
  *
  *   otasim rollout   a scenario in virtual time over the production scheduler (sim/rollout.h)
- *   otasim load      a live load test against a running otad (not in this build yet)
+ *   otasim load      a scenario live against a running otad, or the update benchmark
+ *                    (sim/load.h, sim/loadbench.h)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/oerr.h"
 #include "sim/fleet.h"
+#include "sim/httpc.h"
+#include "sim/load.h"
+#include "sim/loadbench.h"
+#include "sim/loadreport.h"
+#include "sim/notify.h"
 #include "sim/report.h"
 #include "sim/rollout.h"
 #include "sim/scenario.h"
@@ -51,6 +58,12 @@ static void usage(FILE *out)
           "                      [--until DURATION] [--devices N] [--bench]\n"
           "       otasim rollout --bench [--devices N]   (a built-in 100,000-device scenario)\n"
           "       otasim load --endpoint URL --redis ADDR --scenario FILE [--devices N] [--json]\n"
+          "                   [--time-scale K] [--access-key AK --secret-key SK] [--region R]\n"
+          "                   [--timeline CSV] [--svg FILE] [--connections N]\n"
+          "                   [--notify-shards N] [--stream-prefix P] [--poll-interval S]\n"
+          "                   [--until DURATION] [--no-progress]\n"
+          "       otasim load --endpoint URL --bench updates [--devices N] [--duration S]\n"
+          "                   [--connections N] [--access-key AK --secret-key SK] [--json]\n"
           "       otasim --help\n"
           "\n"
           "rollout: run the scenario's task through the production scheduler in virtual time\n"
@@ -62,7 +75,28 @@ static void usage(FILE *out)
           "                    (default 30d)\n"
           "  --devices N       override fleet.count\n"
           "  --bench           also report wall time, scheduler ticks, ns per notified\n"
-          "                    execution and peak RSS\n",
+          "                    execution and peak RSS\n"
+          "\n"
+          "load: create the scenario's fleet, configuration and task on a running otad, then\n"
+          "run every device live (sim/README.md, \"otasim load\")\n"
+          "  --endpoint URL        otad's base URL, e.g. http://127.0.0.1:8080\n"
+          "  --redis ADDR          Redis of that otad (host:port, redis://host:port/db or a\n"
+          "                        socket path); needed when devices use the notify streams\n"
+          "  --scenario FILE       the scenario; --devices N overrides fleet.count\n"
+          "  --time-scale K        the server's OTAD_TIME_SCALE: device delays are divided by K\n"
+          "  --access-key AK --secret-key SK   SigV4-sign every request; --region (us-east-1)\n"
+          "  --json                print one JSON object instead of the summary\n"
+          "  --timeline CSV, --svg FILE        the observed timeline, as otasim rollout writes\n"
+          "  --connections N       HTTP keep-alive connections shared by all devices (64)\n"
+          "  --notify-shards N, --stream-prefix P   the server's OTAD_NOTIFY_SHARDS (16) and\n"
+          "                        OTAD_STREAM_PREFIX (otad:)\n"
+          "  --poll-interval S     real seconds between polls of polling devices (1)\n"
+          "  --until DURATION      stop after this much service time (30d)\n"
+          "  --no-progress         no progress line (it is only drawn on a terminal anyway)\n"
+          "  --bench updates       the update throughput benchmark: --devices N (1000) devices\n"
+          "                        IN_PROGRESS, each sending progress updates for --duration S\n"
+          "                        (10) seconds; the server's OTAD_MAX_RATE_PER_MINUTE should\n"
+          "                        be at least N\n",
           out);
 }
 
@@ -255,12 +289,300 @@ done:
     return status;
 }
 
+/* ---- otasim load ---- */
+
+struct load_args {
+    const char *scenario, *timeline, *svg, *bench;
+    int json, progress;
+    int64_t devices; /* 0 = as the scenario says */
+    double duration_s;
+    struct load_opts o;
+};
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int load_usage_error(const char *opt, const char *value, const char *want)
+{
+    fprintf(stderr, "otasim load: %s: '%s' is not %s\n", opt, value, want);
+    return -1;
+}
+
+static int parse_load_args(int argc, char **argv, struct load_args *a)
+{
+    static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
+                                             {"redis", required_argument, NULL, 'r'},
+                                             {"scenario", required_argument, NULL, 's'},
+                                             {"devices", required_argument, NULL, 'n'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"time-scale", required_argument, NULL, 'k'},
+                                             {"access-key", required_argument, NULL, 'a'},
+                                             {"secret-key", required_argument, NULL, 'S'},
+                                             {"region", required_argument, NULL, 'R'},
+                                             {"timeline", required_argument, NULL, 't'},
+                                             {"svg", required_argument, NULL, 'g'},
+                                             {"connections", required_argument, NULL, 'c'},
+                                             {"notify-shards", required_argument, NULL, 'N'},
+                                             {"stream-prefix", required_argument, NULL, 'P'},
+                                             {"poll-interval", required_argument, NULL, 'p'},
+                                             {"until", required_argument, NULL, 'u'},
+                                             {"bench", required_argument, NULL, 'b'},
+                                             {"duration", required_argument, NULL, 'd'},
+                                             {"no-progress", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    memset(a, 0, sizeof *a);
+    a->progress = 1;
+    a->duration_s = 10;
+    a->o.region = "us-east-1";
+    a->o.time_scale = 1;
+    a->o.connections = HTTPC_DEFAULT_CONNECTIONS;
+    a->o.notify_shards = 16;
+    a->o.stream_prefix = "otad:";
+    a->o.poll_interval_s = 1;
+    a->o.horizon_ms = ROLLOUT_HORIZON_DEFAULT_MS;
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, "h", longopts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'e':
+            a->o.endpoint = optarg;
+            break;
+        case 'r':
+            a->o.redis = optarg;
+            break;
+        case 's':
+            a->scenario = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'q':
+            a->progress = 0;
+            break;
+        case 'a':
+            a->o.access_key = optarg;
+            break;
+        case 'S':
+            a->o.secret_key = optarg;
+            break;
+        case 'R':
+            a->o.region = optarg;
+            break;
+        case 't':
+            a->timeline = optarg;
+            break;
+        case 'g':
+            a->svg = optarg;
+            break;
+        case 'P':
+            a->o.stream_prefix = optarg;
+            break;
+        case 'b':
+            if (strcmp(optarg, "updates") != 0)
+                return load_usage_error("--bench", optarg, "a benchmark (only 'updates')");
+            a->bench = optarg;
+            break;
+        case 'n':
+            if (parse_devices(optarg, &a->devices) < 0)
+                return load_usage_error("--devices", optarg, "a count from 1 to 10000000");
+            break;
+        case 'k':
+            if (parse_double(optarg, 1, 1e6, &a->o.time_scale) < 0)
+                return load_usage_error("--time-scale", optarg, "a factor from 1 to 1000000");
+            break;
+        case 'c':
+            if (parse_int(optarg, 1, HTTPC_MAX_CONNECTIONS, &a->o.connections) < 0)
+                return load_usage_error("--connections", optarg, "a count from 1 to 4096");
+            break;
+        case 'N':
+            if (parse_int(optarg, 1, NOTIFY_MAX_SHARDS, &a->o.notify_shards) < 0)
+                return load_usage_error("--notify-shards", optarg, "a count from 1 to 1024");
+            break;
+        case 'p':
+            if (parse_double(optarg, 0.01, 3600, &a->o.poll_interval_s) < 0)
+                return load_usage_error("--poll-interval", optarg,
+                                        "a number of seconds from 0.01 to 3600");
+            break;
+        case 'd':
+            if (parse_double(optarg, 0.1, 86400, &a->duration_s) < 0)
+                return load_usage_error("--duration", optarg,
+                                        "a number of seconds from 0.1 to 86400");
+            break;
+        case 'u':
+            if (parse_duration(optarg, &a->o.horizon_ms) < 0)
+                return load_usage_error("--until", optarg,
+                                        "a duration such as 90m, 12h, 30d or 3600 (seconds)");
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "otasim load: unknown option or missing value: %s\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "otasim load: unexpected argument: %s\n", argv[optind]);
+        return -1;
+    }
+    if (a->o.endpoint == NULL) {
+        fprintf(stderr, "otasim load: --endpoint URL is required\n");
+        return -1;
+    }
+    if ((a->o.access_key == NULL) != (a->o.secret_key == NULL)) {
+        fprintf(stderr, "otasim load: --access-key and --secret-key go together\n");
+        return -1;
+    }
+    if (a->bench != NULL) {
+        if (a->scenario != NULL || a->timeline != NULL || a->svg != NULL) {
+            fprintf(stderr, "otasim load: --bench takes no --scenario, --timeline or --svg\n");
+            return -1;
+        }
+        if (a->devices == 0)
+            a->devices = 1000;
+    } else if (a->scenario == NULL) {
+        fprintf(stderr, "otasim load: --scenario FILE is required (or --bench updates)\n");
+        return -1;
+    }
+    a->o.progress = a->progress && !a->json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    return 0;
+}
+
+static int write_load_file(const char *path, const char *what, const struct scenario *sc,
+                           const struct rollout_result *r)
+{
+    struct oerr err;
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL) {
+        fprintf(stderr, "otasim load: cannot create %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc =
+        strcmp(what, "svg") == 0 ? svg_write(fp, sc, r, &err) : report_timeline_csv(fp, r, &err);
+    if (fclose(fp) != 0 && rc == 0)
+        rc = oerr_set(&err, OERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    if (rc < 0)
+        fprintf(stderr, "otasim load: %s\n", err.msg);
+    return rc;
+}
+
+static int cmd_bench_updates(const struct load_args *a, double t0)
+{
+    struct loadbench_result res;
+    struct oerr err;
+    int rc = loadbench_run(&a->o, a->devices, a->duration_s, &res, &err);
+    struct loadreport_info info = {a->o.endpoint, 1, a->o.access_key != NULL, now_s() - t0,
+                                   rc < 0 ? err.msg : NULL};
+    if (rc < 0)
+        fprintf(stderr, "otasim load: %s\n", err.msg);
+    int status = rc < 0 ? EXIT_RUNTIME : 0;
+    if (a->json ? loadreport_bench_json(stdout, &res, &info, &err) < 0
+                : (loadreport_bench_summary(stdout, &res, &info), 0))
+        status = EXIT_RUNTIME;
+    if (rc == 0 && res.version_mismatches > 0) {
+        fprintf(stderr,
+                "otasim load: %lld devices found a server version that disagrees with "
+                "their acknowledged updates\n",
+                (long long)res.version_mismatches);
+        status = EXIT_RUNTIME;
+    }
+    loadbench_result_free(&res);
+    return fflush(stdout) == 0 ? status : EXIT_RUNTIME;
+}
+
 static int cmd_load(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("otasim load: not available in this build yet\n", stderr);
-    return EXIT_USAGE;
+    struct load_args a;
+    struct scenario *sc = NULL;
+    struct load_result res;
+    struct oerr err;
+    double t0 = now_s();
+    int status = EXIT_USAGE;
+    memset(&res, 0, sizeof res);
+    if (parse_load_args(argc, argv, &a) < 0) {
+        fputs("run 'otasim --help' for the options\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (a.bench != NULL)
+        return cmd_bench_updates(&a, t0);
+    int rc = scenario_load(a.scenario, &sc, &err);
+    if (rc == 0 && a.devices > 0)
+        rc = scenario_resize(sc, a.devices, &err);
+    if (rc < 0) {
+        fprintf(stderr, "otasim: %s: %s\n", a.scenario, err.msg);
+        goto done;
+    }
+    int needs_redis = 0;
+    for (size_t g = 0; g < fleet_group_count(sc->fleet); g++)
+        needs_redis |= fleet_group(sc->fleet, g)->discovery == FLEET_NOTIFY;
+    if (needs_redis && a.o.redis == NULL) {
+        fprintf(stderr,
+                "otasim load: --redis ADDR is required: devices of %s learn of jobs "
+                "from the notify streams\n",
+                a.scenario);
+        goto done;
+    }
+    status = EXIT_RUNTIME;
+    rc = load_run(sc, &a.o, &res, &err);
+    struct loadreport_info info = {a.o.endpoint, a.o.time_scale, a.o.access_key != NULL,
+                                   now_s() - t0, rc < 0 ? err.msg : NULL};
+    if (rc < 0) {
+        fprintf(stderr, "otasim load: %s: %s\n", a.scenario, err.msg);
+        if (err.code == OERR_INVALID && res.stats != NULL && opstats_requests(res.stats) == 0)
+            status = EXIT_USAGE; /* refused before any request: a bad option */
+    }
+    if (rc == 0) {
+        /* the chart's title says what this run was */
+        struct scenario live = *sc;
+        char title[300];
+        snprintf(title, sizeof title, "%s (live, otad at %s, time x%g)", sc->name, a.o.endpoint,
+                 a.o.time_scale);
+        live.name = title;
+        if ((a.timeline != NULL && write_load_file(a.timeline, "csv", &live, &res.run) < 0) ||
+            (a.svg != NULL && write_load_file(a.svg, "svg", &live, &res.run) < 0))
+            goto done;
+    }
+    if (a.json ? loadreport_json(stdout, sc, &res, &info, &err) < 0
+               : (loadreport_summary(stdout, sc, &res, &info), 0)) {
+        fprintf(stderr, "otasim load: %s\n", err.msg);
+        goto done;
+    }
+    if (rc == 0 && !a.json && a.svg != NULL)
+        printf("chart          %s\n", a.svg);
+    if (rc == 0 && res.check.lost_updates > 0)
+        fprintf(stderr, "otasim load: lost_updates %lld: the server disagrees with the devices\n",
+                (long long)res.check.lost_updates);
+    else if (rc == 0)
+        status = 0;
+    if (fflush(stdout) != 0)
+        status = EXIT_RUNTIME;
+done:
+    load_result_free(&res);
+    scenario_free(sc);
+    return status;
 }
 
 struct command {
