@@ -108,7 +108,7 @@ static int fail_expected(struct scan *sc, const char *what)
 {
     char buf[16];
     return oerr_set(sc->err, OERR_INVALID,
-                    "invalid date-time: expected %s at position %zu, found %s", what, sc->i,
+                    "invalid date-time: expected %s at position %zu, found %s", what, sc->i + 1,
                     found(sc, buf, sizeof buf));
 }
 

@@ -460,7 +460,7 @@ static const struct bad_case bad_creates[] = {
      "OtaTargetQueryString must be between 1 and 4096 characters long"},
     {"\"OtaSchedulingConfig\":[]", "OtaSchedulingConfig must be an object"},
     {"\"OtaSchedulingConfig\":{\"StartTime\":\"tomorrow\"}",
-     "OtaSchedulingConfig.StartTime: invalid date-time: expected a 4-digit year at position 0, "
+     "OtaSchedulingConfig.StartTime: invalid date-time: expected a 4-digit year at position 1, "
      "found 't'"},
     {"\"OtaSchedulingConfig\":{\"EndTime\":5}", "OtaSchedulingConfig.EndTime must be a string"},
     {"\"OtaSchedulingConfig\":{\"StartTime\":\"2099-01-02T00:00:00Z\","
@@ -476,7 +476,7 @@ static const struct bad_case bad_creates[] = {
      "OtaSchedulingConfig.MaintenanceWindows[0] must be an object"},
     {"\"OtaSchedulingConfig\":{\"MaintenanceWindows\":[{\"StartTime\":\"cron(0 0 * * 8 *)\","
      "\"DurationInMinutes\":10}]}",
-     "OtaSchedulingConfig.MaintenanceWindows[0].StartTime: day-of-week: '8' at position 13 is "
+     "OtaSchedulingConfig.MaintenanceWindows[0].StartTime: day-of-week: '8' at position 14 is "
      "out of range 1-7"},
     {"\"OtaSchedulingConfig\":{\"MaintenanceWindows\":[" WIN ",{\"StartTime\":\"cron(0 0 * * "
      "? *)\",\"DurationInMinutes\":1431}]}",

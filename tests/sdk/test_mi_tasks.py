@@ -161,7 +161,7 @@ class MiTasks(HarnessTestCase):
         err = self.assert_error(ctx, "ValidationException", 400)
         self.assertEqual(err["Error"]["Message"],
                          "OtaSchedulingConfig.MaintenanceWindows[0].StartTime: day-of-week: '8' "
-                         "at position 13 is out of range 1-7")
+                         "at position 14 is out of range 1-7")
         with self.assertRaises(c.exceptions.ValidationException) as ctx:
             c.create_ota_task(S3Url="s3://b/f", OtaType="ONE_TIME",
                               OtaTargetQueryString="owner:a OR OR")

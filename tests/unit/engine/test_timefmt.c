@@ -171,28 +171,28 @@ static const struct {
     {"2026-11-22T10:60:00Z", "invalid date-time: minute 60 is out of range 0-59"},
     {"2026-11-22T10:00:60Z", "invalid date-time: second 60 is out of range 0-59"},
     {"2026-11-22T10:00:00Zjunk",
-     "invalid date-time: expected the end of the date-time at position 20, found 'j'"},
+     "invalid date-time: expected the end of the date-time at position 21, found 'j'"},
     {"2026-11-22T10:00:00 Z",
-     "invalid date-time: expected the end of the date-time at position 19, found ' '"},
+     "invalid date-time: expected the end of the date-time at position 20, found ' '"},
     {"2026-11-22",
-     "invalid date-time: expected 'T' or a space and a time after the date at position 10, "
+     "invalid date-time: expected 'T' or a space and a time after the date at position 11, "
      "found the end"},
-    {"2026-1-22T10:00Z", "invalid date-time: expected a 2-digit month at position 6, found '-'"},
-    {"26-11-22T10:00Z", "invalid date-time: expected a 4-digit year at position 2, found '-'"},
-    {" 2026-11-22T10:00Z", "invalid date-time: expected a 4-digit year at position 0, found ' '"},
-    {"2026/11/22 10:00", "invalid date-time: expected '-' after the year at position 4, found '/'"},
+    {"2026-1-22T10:00Z", "invalid date-time: expected a 2-digit month at position 7, found '-'"},
+    {"26-11-22T10:00Z", "invalid date-time: expected a 4-digit year at position 3, found '-'"},
+    {" 2026-11-22T10:00Z", "invalid date-time: expected a 4-digit year at position 1, found ' '"},
+    {"2026/11/22 10:00", "invalid date-time: expected '-' after the year at position 5, found '/'"},
     {"2026-11-22T10",
-     "invalid date-time: expected ':' after the hour at position 13, found the end"},
+     "invalid date-time: expected ':' after the hour at position 14, found the end"},
     {"2026-11-22T10:00:00.",
-     "invalid date-time: expected digits after the decimal point at position 20, found the end"},
+     "invalid date-time: expected digits after the decimal point at position 21, found the end"},
     {"2026-11-22T10:00:00+25:00", "invalid date-time: offset hour 25 is out of range 0-23"},
     {"2026-11-22T10:00:00+02:7",
-     "invalid date-time: expected a 2-digit offset minute at position 24, found the end"},
+     "invalid date-time: expected a 2-digit offset minute at position 25, found the end"},
     {"2026-11-22T10:00:00+02:60", "invalid date-time: offset minute 60 is out of range 0-59"},
-    {"2026-11-22T10:00:00+2", "invalid date-time: expected a 2-digit offset hour at position 21, "
+    {"2026-11-22T10:00:00+2", "invalid date-time: expected a 2-digit offset hour at position 22, "
                               "found the end"},
     {"2026-11-22T10:00:00\x01",
-     "invalid date-time: expected the end of the date-time at position 19, found byte 0x01"},
+     "invalid date-time: expected the end of the date-time at position 20, found byte 0x01"},
 };
 
 START_TEST(test_parse_bad)

@@ -217,7 +217,7 @@ static const struct {
     {"0 10 * * ? *", -60, "DurationInMinutes must be between 1 and 1430"},
     {"0 10 * * ? *", INT64_MAX, "DurationInMinutes must be between 1 and 1430"},
     {"0 10 * * ?", 60, "StartTime: expected 6 fields, got 5"},
-    {"cron(0 10 ? * 1-8 *)", 60, "StartTime: day-of-week: '8' at position 16 is out of range 1-7"},
+    {"cron(0 10 ? * 1-8 *)", 60, "StartTime: day-of-week: '8' at position 17 is out of range 1-7"},
     {"", 60, "StartTime: cron expression is empty"},
     {NULL, 60, "StartTime: cron expression is empty"},
 };

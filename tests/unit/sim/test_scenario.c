@@ -151,7 +151,7 @@ static const struct {
     {"seed", "-1", "seed must be between 0 and 9007199254740991"},
     {"start", NULL, "start is required"},
     {"start", "\"yesterday\"",
-     "start: invalid date-time: expected a 4-digit year at position 0, found 'y'"},
+     "start: invalid date-time: expected a 4-digit year at position 1, found 'y'"},
     {"name", "5", "name must be a string"},
     {"sedd", "1", "sedd is not a known member"},
     {"service", "{\"max_rate\":5}", "service.max_rate is not a known member"},
