@@ -2,17 +2,18 @@
  * load: the live run (see load.h). Interface routines: load_run, load_result_free,
  * load_run_id.
  *
- * A device is a state machine, not a connection: IDLE, or waiting on one timer (accept delay,
- * work duration, backoff, next poll) or one request. Timers live in one min-heap driving one
- * libevent timer; a device's timer is cancelled by changing its token (stale heap entries are
- * skipped). A notification that arrives while the device is busy with another attempt is
- * remembered (the latest wins) and looked at when the device is idle again.
+ * A device is a small state machine, not a connection. Each attempt (execution number) it has
+ * heard of is IDLE, or waits on one timer (accept delay, work duration, backoff) or one
+ * request; attempts are independent, as in the simulation, so a retry is taken up on its own
+ * accept delay while an earlier attempt that timed out is still being worked on. A polling
+ * device also has its poll timer or request. Timers live in one min-heap driving one libevent
+ * timer; a timer is cancelled by changing its owner's token (stale heap entries are skipped).
  *
  * Each device keeps its own record of every attempt it heard of: the status the server
  * acknowledged to it (QUEUED when it only heard of it, IN_PROGRESS after a successful
  * start, the reported status after a successful update), whether a request for it went
- * unanswered (its effect is then unknown), and the times it saw. The final check holds the
- * server to that record (check_things, check_counts).
+ * unanswered (its effect is then unknown), whether a report was refused, and the times it
+ * saw. The final check (check) holds the server to that record.
  */
 #include "sim/load.h"
 
@@ -46,15 +47,18 @@
 #define RUN_KEY         "otasim_run"
 
 enum dstate { D_IDLE = 0, D_TIMER, D_REQUEST };
-enum dkind { K_NONE = 0, K_START, K_REPORT, K_POLL };
+enum dkind { K_NONE = 0, K_START, K_REPORT };
 
 struct attempt {
     uint32_t n;
-    uint8_t status;    /* acknowledged to the device (QUEUED = only heard of it) */
-    uint8_t server;    /* the server's status at the check; PLANNED = not known */
-    uint8_t tried;     /* the terminal status the device last tried to report */
-    uint8_t ambiguous; /* a request for it got no answer or a 5xx */
-    uint8_t late;      /* a report was refused: the execution had moved on */
+    uint8_t state, kind; /* what the device waits on for this attempt */
+    uint32_t retries;    /* consecutive requests repeated */
+    uint64_t token;      /* of the attempt's pending timer */
+    uint8_t status;      /* acknowledged to the device (QUEUED = only heard of it) */
+    uint8_t server;      /* the server's status at the check; PLANNED = not known */
+    uint8_t tried;       /* the terminal status the device last tried to report */
+    uint8_t ambiguous;   /* a request for it got no answer or a 5xx */
+    uint8_t late;        /* a report was refused: the execution had moved on */
     int64_t version;
     int64_t queued_t, started_t, ended_t; /* service ms since the start; -1 = not seen */
 };
@@ -66,21 +70,26 @@ struct device {
     char *id;
     int64_t index;
     uint32_t group;
-    uint8_t state, kind, target, poll, offline, listed;
-    uint8_t hint, hint_status; /* a remembered notification */
-    uint32_t hint_n;
-    int64_t hint_version;
-    uint32_t cur; /* the attempt being handled (index into att) */
-    uint32_t retries;
-    uint64_t token;
+    uint8_t target, poll, offline, listed;
+    uint8_t polling;     /* a poll timer or request is pending */
+    uint64_t poll_token; /* of the pending poll timer */
     struct attempt *att;
     uint32_t n_att;
 };
+
+#define POLL_TIMER UINT32_MAX /* struct timer.att of a poll */
 
 struct timer {
     int64_t due_us;
     uint64_t token;
     uint32_t dev;
+    uint32_t att; /* index into the device's attempts, or POLL_TIMER */
+};
+
+/* What a request's answer is about. */
+struct pending {
+    struct device *d;
+    uint32_t att;
 };
 
 struct live {
@@ -242,25 +251,38 @@ static struct timer heap_pop(struct live *lv)
     return top;
 }
 
-/* Device state changes go through here so that `busy` stays exact. */
-static void set_state(struct device *d, enum dstate s, enum dkind k)
+/* Attempt state changes go through here so that `busy` stays exact. */
+static void set_state(struct device *d, struct attempt *a, enum dstate s, enum dkind k)
 {
-    int was = d->state != D_IDLE && d->kind != K_POLL;
-    int is = s != D_IDLE && k != K_POLL;
-    d->lv->busy += is - was;
-    d->state = (uint8_t)s;
-    d->kind = (uint8_t)k;
+    d->lv->busy += (s != D_IDLE) - (a->state != D_IDLE);
+    a->state = (uint8_t)s;
+    a->kind = (uint8_t)k;
 }
 
-/* Wait `service_ms` of service time (real: divided by the scale), then do kind k. */
-static void after(struct device *d, enum dkind k, double real_ms)
+static void push_timer(struct live *lv, struct device *d, uint32_t att, uint64_t token,
+                       double real_ms)
 {
-    struct live *lv = d->lv;
-    set_state(d, D_TIMER, k);
-    d->token = ++lv->next_token;
-    struct timer t = {mono_us() + (int64_t)(real_ms * 1000.0), d->token, (uint32_t)(d - lv->dev)};
+    struct timer t = {mono_us() + (int64_t)(real_ms * 1000.0), token, (uint32_t)(d - lv->dev), att};
     heap_push(lv, t);
     arm(lv);
+}
+
+/* After real_ms, do kind k for attempt a (a pending timer of a is replaced). */
+static void after(struct device *d, struct attempt *a, enum dkind k, double real_ms)
+{
+    struct live *lv = d->lv;
+    set_state(d, a, D_TIMER, k);
+    a->token = ++lv->next_token;
+    push_timer(lv, d, (uint32_t)(a - d->att), a->token, real_ms);
+}
+
+/* Poll after real_ms. */
+static void poll_after(struct device *d, double real_ms)
+{
+    struct live *lv = d->lv;
+    d->polling = 1;
+    d->poll_token = ++lv->next_token;
+    push_timer(lv, d, POLL_TIMER, d->poll_token, real_ms);
 }
 
 static double service_to_real_ms(const struct live *lv, int64_t service_ms)
@@ -270,7 +292,6 @@ static double service_to_real_ms(const struct live *lv, int64_t service_ms)
 
 /* ---- device actions ---- */
 
-static void idle(struct device *d);
 static void consider(struct device *d, enum execution_status status, uint32_t n, int64_t version);
 
 static struct attempt *attempt_of(struct device *d, uint32_t n, int create)
@@ -308,17 +329,31 @@ static int transient(int status)
     return status == 0 || status == 429 || status >= 500;
 }
 
-static void retry_later(struct device *d, enum dkind k)
+static struct pending *pending_new(struct device *d, struct attempt *a)
+{
+    struct pending *p = xmalloc(sizeof *p);
+    p->d = d;
+    p->att = (uint32_t)(a - d->att);
+    return p;
+}
+
+/* Nothing more to do for attempt a (a pending timer of it is cancelled). */
+static void settle(struct device *d, struct attempt *a)
+{
+    set_state(d, a, D_IDLE, K_NONE);
+    a->token = ++d->lv->next_token;
+}
+
+static void retry_later(struct device *d, struct attempt *a, enum dkind k)
 {
     struct live *lv = d->lv;
     lv->res->retried++;
-    if (++d->retries > MAX_RETRIES) {
+    if (++a->retries > MAX_RETRIES) {
         lv->res->device_errors++;
-        idle(d);
+        settle(d, a);
         return;
     }
-    double ms = BACKOFF_MS * (d->retries < 5 ? d->retries : 5);
-    after(d, k, ms);
+    after(d, a, k, BACKOFF_MS * (a->retries < 5 ? a->retries : 5));
 }
 
 static void job_path(const struct device *d, char *buf, size_t len, const char *job)
@@ -328,105 +363,106 @@ static void job_path(const struct device *d, char *buf, size_t len, const char *
 
 static void on_reported(void *arg, const struct httpc_response *r)
 {
-    struct device *d = arg;
+    struct pending *p = arg;
+    struct device *d = p->d;
+    struct attempt *a = &d->att[p->att];
     struct live *lv = d->lv;
-    struct attempt *a = &d->att[d->cur];
+    free(p);
     if (r->status == 200) {
-        d->retries = 0;
+        a->retries = 0;
         a->status = a->tried;
         a->ended_t = now_t(lv);
-        idle(d);
+        settle(d, a);
     } else if (transient(r->status)) {
         a->ambiguous = 1;
         if (lv->stopping)
-            idle(d);
+            settle(d, a);
         else
-            retry_later(d, K_REPORT);
+            retry_later(d, a, K_REPORT);
     } else if (r->status == 404 || r->status == 409 || r->status == 410) {
-        d->retries = 0;
         a->late = 1; /* timed out, canceled or removed meanwhile (or an earlier try applied) */
         lv->res->run.late_reports++;
-        idle(d);
+        settle(d, a);
     } else {
         lv->res->device_errors++;
-        idle(d);
+        settle(d, a);
     }
 }
 
-static void report(struct device *d)
+static void report(struct device *d, struct attempt *a)
 {
     struct live *lv = d->lv;
-    struct attempt *a = &d->att[d->cur];
     char path[400], body[300];
     job_path(d, path, sizeof path, lv->task_id);
     snprintf(body, sizeof body,
              "{\"status\":\"%s\",\"expectedVersion\":%lld,\"executionNumber\":%u,"
              "\"statusDetails\":{\"progress\":\"100%%\"}}",
              execution_status_name((enum execution_status)a->tried), (long long)a->version, a->n);
-    set_state(d, D_REQUEST, K_REPORT);
+    set_state(d, a, D_REQUEST, K_REPORT);
     lv->device_actions++;
-    httpc_request(lv->h, "UpdateJobExecution", "POST", path, NULL, body, JOBS, on_reported, d);
+    httpc_request(lv->h, "UpdateJobExecution", "POST", path, NULL, body, JOBS, on_reported,
+                  pending_new(d, a));
 }
 
 static void on_started(void *arg, const struct httpc_response *r)
 {
-    struct device *d = arg;
+    struct pending *p = arg;
+    struct device *d = p->d;
+    struct attempt *asked = &d->att[p->att];
     struct live *lv = d->lv;
     cJSON *j = NULL;
+    free(p);
     if (transient(r->status)) {
-        d->att[d->cur].ambiguous = 1;
+        asked->ambiguous = 1;
         if (lv->stopping)
-            idle(d);
+            settle(d, asked);
         else
-            retry_later(d, K_START);
+            retry_later(d, asked, K_START);
         return;
     }
-    d->retries = 0;
+    asked->retries = 0;
+    settle(d, asked);
     if (r->status != 200) {
         lv->res->device_errors++;
-        idle(d);
         return;
     }
     j = cJSON_Parse(r->body);
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(j, "execution");
     const char *job = mi_string(ex, "jobId");
-    if (ex == NULL || job == NULL) {
-        idle(d); /* nothing pending: canceled, or hidden while a window is closed */
-        goto done;
-    }
+    if (ex == NULL || job == NULL)
+        goto done; /* nothing pending: canceled, or hidden while a window is closed */
     if (strcmp(job, lv->task_id) != 0) {
         lv->res->device_errors++; /* another task's execution on this thing: left alone */
-        idle(d);
         goto done;
     }
+    /* start-next starts the newest pending attempt, which may not be the one asked about */
     uint32_t n = (uint32_t)mi_number(ex, "executionNumber", 0);
     struct attempt *a = heard(d, n);
-    d->cur = (uint32_t)(a - d->att);
+    if (a->status != EXECUTION_QUEUED)
+        goto done; /* started before (an earlier start's answer was lost): already handled */
+    settle(d, a);
     a->status = EXECUTION_IN_PROGRESS;
     a->started_t = now_t(lv);
     a->version = (int64_t)mi_number(ex, "versionNumber", 0);
     struct fleet_attempt fa;
     fleet_attempt(lv->f, d->index, n, &fa);
-    if (fa.outcome == FLEET_SILENT || fa.outcome == FLEET_OFFLINE || lv->stopping) {
-        idle(d);
+    if (fa.outcome == FLEET_SILENT || fa.outcome == FLEET_OFFLINE || lv->stopping)
         goto done;
-    }
     a->tried = fa.outcome == FLEET_SUCCEEDED ? EXECUTION_SUCCEEDED : EXECUTION_FAILED;
-    after(d, K_REPORT, service_to_real_ms(lv, fa.duration_ms));
+    after(d, a, K_REPORT, service_to_real_ms(lv, fa.duration_ms));
 done:
     cJSON_Delete(j);
 }
 
-static void start(struct device *d)
+static void start(struct device *d, struct attempt *a)
 {
     struct live *lv = d->lv;
-    struct attempt *a = &d->att[d->cur];
     struct fleet_attempt fa;
     char path[400], body[200];
     fleet_attempt(lv->f, d->index, a->n, &fa);
     if (fa.outcome == FLEET_REJECTED) {
         a->tried = EXECUTION_REJECTED;
-        report(d);
+        report(d, a);
         return;
     }
     snprintf(path, sizeof path, "/things/%s/jobs/$next", d->id);
@@ -436,10 +472,10 @@ static void start(struct device *d)
                  (long long)fa.step_timeout_min);
     else
         snprintf(body, sizeof body, "{\"statusDetails\":{\"step\":\"start\"}}");
-    set_state(d, D_REQUEST, K_START);
+    set_state(d, a, D_REQUEST, K_START);
     lv->device_actions++;
     httpc_request(lv->h, "StartNextPendingJobExecution", "PUT", path, NULL, body, JOBS, on_started,
-                  d);
+                  pending_new(d, a));
 }
 
 /* GetPendingJobExecutions: the entry of the run's job in list, if any. */
@@ -458,17 +494,18 @@ static void pending_of(struct device *d, const cJSON *list, enum execution_statu
 static void on_polled(void *arg, const struct httpc_response *r)
 {
     struct device *d = arg;
-    set_state(d, D_IDLE, K_NONE);
+    struct live *lv = d->lv;
+    d->polling = 0;
     if (r->status == 200) {
         cJSON *j = cJSON_Parse(r->body);
         pending_of(d, cJSON_GetObjectItemCaseSensitive(j, "inProgressJobs"), EXECUTION_IN_PROGRESS);
         pending_of(d, cJSON_GetObjectItemCaseSensitive(j, "queuedJobs"), EXECUTION_QUEUED);
         cJSON_Delete(j);
     } else if (!transient(r->status)) {
-        d->lv->res->device_errors++;
+        lv->res->device_errors++;
     }
-    if (d->state == D_IDLE)
-        idle(d);
+    if (!lv->stopping)
+        poll_after(d, lv->o->poll_interval_s * 1000.0);
 }
 
 static void poll_now(struct device *d)
@@ -476,52 +513,28 @@ static void poll_now(struct device *d)
     struct live *lv = d->lv;
     char path[300];
     snprintf(path, sizeof path, "/things/%s/jobs", d->id);
-    set_state(d, D_REQUEST, K_POLL);
+    d->polling = 1;
     lv->res->polls++;
     httpc_request(lv->h, "GetPendingJobExecutions", "GET", path, NULL, NULL, JOBS, on_polled, d);
 }
 
-/* The device has nothing to wait for: look at a remembered notification, or poll later. */
-static void idle(struct device *d)
-{
-    struct live *lv = d->lv;
-    set_state(d, D_IDLE, K_NONE);
-    d->token = ++lv->next_token; /* cancels any pending timer */
-    if (lv->stopping)
-        return;
-    if (d->hint) {
-        d->hint = 0;
-        consider(d, (enum execution_status)d->hint_status, d->hint_n, d->hint_version);
-    }
-    if (d->state == D_IDLE && d->poll)
-        after(d, K_POLL, lv->o->poll_interval_s * 1000.0);
-}
-
-/* The server says attempt n of the run's job is pending with status and version. */
+/* The server says attempt n of the run's job is pending with status and version. Attempts are
+ * independent, as in the simulation: a retry is taken up on its own accept delay even while the
+ * device still works on (or is about to report) an earlier attempt that timed out. */
 static void consider(struct device *d, enum execution_status status, uint32_t n, int64_t version)
 {
     struct live *lv = d->lv;
     struct attempt *a = heard(d, n);
     if (status == EXECUTION_QUEUED && a->status == EXECUTION_QUEUED)
         a->version = version;
-    if (d->offline || lv->stopping)
+    if (d->offline || lv->stopping || a->state != D_IDLE)
         return;
-    if (d->state != D_IDLE && d->kind != K_POLL) {
-        if (d->att[d->cur].n != n) { /* busy with another attempt: look at this one later */
-            d->hint = 1;
-            d->hint_status = (uint8_t)status;
-            d->hint_n = n;
-            d->hint_version = version;
-        }
-        return;
-    }
     if (status != EXECUTION_QUEUED || a->status != EXECUTION_QUEUED)
-        return; /* ours already, or silent */
+        return; /* started already: working on it, or silent */
     struct fleet_attempt fa;
     fleet_attempt(lv->f, d->index, n, &fa);
-    d->cur = (uint32_t)(a - d->att);
-    d->retries = 0;
-    after(d, K_START, service_to_real_ms(lv, fa.accept_delay_ms));
+    a->retries = 0;
+    after(d, a, K_START, service_to_real_ms(lv, fa.accept_delay_ms));
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -534,25 +547,22 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     while (lv->n_heap > 0 && lv->heap[0].due_us <= now) {
         struct timer t = heap_pop(lv);
         struct device *d = &lv->dev[t.dev];
-        if (t.token != d->token || d->state != D_TIMER)
+        if (t.att == POLL_TIMER) {
+            if (t.token == d->poll_token && d->polling && !lv->stopping)
+                poll_now(d);
+            continue;
+        }
+        struct attempt *a = &d->att[t.att];
+        if (t.token != a->token || a->state != D_TIMER)
             continue;
         if (lv->stopping) {
-            set_state(d, D_IDLE, K_NONE);
+            settle(d, a);
             continue;
         }
-        switch ((enum dkind)d->kind) {
-        case K_START:
-            start(d);
-            break;
-        case K_REPORT:
-            report(d);
-            break;
-        case K_POLL:
-            poll_now(d);
-            break;
-        default:
-            set_state(d, D_IDLE, K_NONE);
-        }
+        if (a->kind == K_START)
+            start(d, a);
+        else
+            report(d, a);
     }
     arm(lv);
 }
@@ -1352,7 +1362,7 @@ int load_run(const struct scenario *sc, const struct load_opts *o, struct load_r
     for (int64_t i = 0; i < lv.n_dev; i++) {
         struct device *d = &lv.dev[i];
         if (d->poll) /* the first polls spread over one interval */
-            after(d, K_POLL, o->poll_interval_s * 1000.0 * (double)i / (double)lv.n_dev);
+            poll_after(d, o->poll_interval_s * 1000.0 * (double)i / (double)lv.n_dev);
     }
     struct timeval wtv = {0, WATCH_MS * 1000};
     event_add(lv.watch_ev, &wtv);
