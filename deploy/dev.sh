@@ -3,7 +3,11 @@
 #
 #   deploy/dev.sh up     install what is missing, build, start a private PostgreSQL and Redis
 #                        under .run/ (unix sockets only, no system service touched), migrate,
-#                        start otad on 127.0.0.1:8080 in the background, run deploy/demo.py
+#                        start otad on 127.0.0.1:8080 in the background, run deploy/demo.py,
+#                        then the live demo: otasim load runs deploy/demo-fleet.json (1,000
+#                        simulated devices, exponential ramp, failures and retries) through
+#                        that otad with its clock accelerated, prints the report and writes
+#                        the chart to .run/demo-fleet.svg
 #   deploy/dev.sh test   install what is missing, build with -Werror, install the Node SDK test
 #                        packages, run every test layer with ctest (extra arguments go to
 #                        ctest; default -LE soak). Needs no `up`: tests start their own servers.
@@ -15,6 +19,9 @@
 # Environment: OTAD_BUILD_DIR (default build), OTAD_DEV_LISTEN (default 127.0.0.1:8080),
 # OTAD_AUTH / OTAD_CREDENTIALS for the dev otad (default sigv4 with the example key pair
 # AKIDEXAMPLE that demo.py and the printed aws/boto3 examples sign with),
+# OTAD_DEV_TIME_SCALE (default 20): the dev otad's OTAD_TIME_SCALE, its clock runs that many
+# times faster than real time (1 = real time; an otad already running with another scale is
+# restarted), OTAD_DEV_LIVE_DEMO (default 1; 0 skips the otasim live demo),
 # JOBS (build parallelism, default nproc), CTEST_PARALLEL_LEVEL (default JOBS).
 set -euo pipefail
 
@@ -31,6 +38,8 @@ FAKE_KEY=AKIDEXAMPLE
 FAKE_SECRET=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 AUTH=${OTAD_AUTH:-sigv4}
 CREDENTIALS=${OTAD_CREDENTIALS:-$FAKE_KEY:$FAKE_SECRET}
+TIME_SCALE=${OTAD_DEV_TIME_SCALE:-20}
+LIVE_DEMO=${OTAD_DEV_LIVE_DEMO:-1}
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }
 die() {
@@ -245,8 +254,12 @@ otad_ready() {
 otad_up() {
     local pid
     if pid=$(otad_pid); then
-        say "otad: already running (pid $pid)"
-        return
+        if [[ $(cat "$RUN/otad.time-scale" 2>/dev/null) == "$TIME_SCALE" ]]; then
+            say "otad: already running (pid $pid, time scale $TIME_SCALE)"
+            return
+        fi
+        say "otad: running with another time scale: restarting it with $TIME_SCALE"
+        otad_down
     fi
     if curl -s -o /dev/null --max-time 2 "http://$LISTEN/healthz"; then
         die "something that is not our otad already answers on $LISTEN"
@@ -254,10 +267,12 @@ otad_up() {
     [[ -x $BUILD/otad ]] || die "$BUILD/otad is not built"
     say "otad: migrate"
     "$BUILD/otad" migrate --pg "$(pg_conninfo)"
-    say "otad: start on $LISTEN"
-    OTAD_AUTH=$AUTH OTAD_CREDENTIALS=$CREDENTIALS setsid "$BUILD/otad" --listen "$LISTEN" --pg "$(pg_conninfo)" \
+    say "otad: start on $LISTEN (time scale $TIME_SCALE)"
+    OTAD_AUTH=$AUTH OTAD_CREDENTIALS=$CREDENTIALS OTAD_TIME_SCALE=$TIME_SCALE \
+        setsid "$BUILD/otad" --listen "$LISTEN" --pg "$(pg_conninfo)" \
         --redis "$SOCK/redis.sock" --no-migrate </dev/null >>"$RUN/otad.log" 2>&1 &
     echo $! >"$RUN/otad.pid"
+    echo "$TIME_SCALE" >"$RUN/otad.time-scale"
     wait_until 30 otad otad_ready
 }
 
@@ -270,7 +285,20 @@ otad_down() {
         kill -KILL "$pid" 2>/dev/null || true
         say "otad: stopped"
     fi
-    rm -f "$RUN/otad.pid"
+    rm -f "$RUN/otad.pid" "$RUN/otad.time-scale"
+}
+
+# The live demo: otasim load drives deploy/demo-fleet.json's 1,000 devices through our otad.
+live_demo() {
+    local keys=()
+    [[ $AUTH == sigv4 ]] && keys=(--access-key "${CREDENTIALS%%:*}" --secret-key "${CREDENTIALS#*:}")
+    say "live demo: 1,000 simulated devices through otad (clock x$TIME_SCALE), about" \
+        "$((650 / TIME_SCALE + 5)) s"
+    "$BUILD/otasim" load --endpoint "http://$LISTEN" --redis "$SOCK/redis.sock" \
+        --scenario "$ROOT/deploy/demo-fleet.json" --time-scale "$TIME_SCALE" "${keys[@]}" \
+        --timeline "$RUN/demo-fleet.csv" --svg "$RUN/demo-fleet.svg"
+    say "live demo: chart $RUN/demo-fleet.svg, timeline $RUN/demo-fleet.csv" \
+        "(the same scenario in virtual time: $BUILD/otasim rollout --scenario deploy/demo-fleet.json)"
 }
 
 # --- commands ------------------------------------------------------------------------------
@@ -284,7 +312,7 @@ cmd_up() {
     otad_up
     cat <<EOF
 
-otad is up: http://$LISTEN (auth: $AUTH)
+otad is up: http://$LISTEN (auth: $AUTH, clock x$TIME_SCALE: OTAD_DEV_TIME_SCALE=1 for real time)
   aws CLI:  AWS_ACCESS_KEY_ID=$FAKE_KEY AWS_SECRET_ACCESS_KEY=$FAKE_SECRET \\
               aws iot-managed-integrations list-ota-task-configurations \\
               --endpoint-url http://$LISTEN --region us-east-1
@@ -298,6 +326,9 @@ otad is up: http://$LISTEN (auth: $AUTH)
 
 EOF
     python3 "$ROOT/deploy/demo.py" "http://$LISTEN"
+    if [[ $LIVE_DEMO != 0 ]]; then
+        live_demo
+    fi
 }
 
 cmd_test() {
@@ -327,6 +358,9 @@ down) cmd_down ;;
 deps) deps ;;
 *)
     echo "usage: deploy/dev.sh up | test [ctest args...] | down | deps" >&2
+    echo "  environment: OTAD_DEV_TIME_SCALE (20: the dev otad's clock runs 20x; 1 = real time)," >&2
+    echo "  OTAD_DEV_LIVE_DEMO (1; 0 skips the otasim live demo of up), OTAD_DEV_LISTEN," >&2
+    echo "  OTAD_AUTH, OTAD_CREDENTIALS, OTAD_BUILD_DIR, JOBS (see the header of deploy/dev.sh)" >&2
     exit 2
     ;;
 esac
