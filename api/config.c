@@ -144,7 +144,7 @@ static int apply(struct config *cfg, const char *key, const char *v, struct oerr
     if (strcmp(key, "stream-maxlen") == 0)
         return parse_i64(v, 100, INT64_C(1000000000), &cfg->stream_maxlen, key, err);
     if (strcmp(key, "tick-ms") == 0)
-        return parse_i64(v, 10, 60000, &cfg->tick_ms, key, err);
+        return parse_i64(v, 10, 3600000, &cfg->tick_ms, key, err);
     return oerr_set(err, OERR_INVALID, "unknown option --%s", key);
 }
 

@@ -279,6 +279,10 @@ static void fail_stale(struct devupd *d)
     "   AND (t.next_tick_at IS NULL OR t.next_tick_at > wl.at) RETURNING 1),"                      \
     " nt AS (SELECT pg_notify('otad_sched', '') FROM (SELECT 1 FROM wake LIMIT 1) x)"
 
+/* Whether the batch woke a task. Referencing `nt` is what runs it: PostgreSQL evaluates a
+ * plain SELECT in WITH only when the query reads it, so an unreferenced pg_notify never fires. */
+#define WOKE_COL " (SELECT count(*) FROM nt) AS r_woke"
+
 /* The columns of a changed execution in the statements' results. */
 #define CHANGE_COLS                                                                                \
     " u.task_id AS c_task, u.thing_id AS c_thing, u.execution_number AS c_n,"                      \
@@ -375,7 +379,7 @@ static const char update_tail[] =
     " coalesce(u.updated_at, d.updated_at) AS r_updated,"
     " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END AS r_deadline,"
     " coalesce(u.version, d.version) AS r_version, d.execution_number AS r_number,"
-    " d.doc AS r_doc," CHANGE_COLS " FROM dec d LEFT JOIN up u ON u.i = d.i";
+    " d.doc AS r_doc," CHANGE_COLS "," WOKE_COL " FROM dec d LEFT JOIN up u ON u.i = d.i";
 
 /*
  * StartNextPendingJobExecution for a batch. $3.. per request: thing, statusDetails (NULL =
@@ -427,7 +431,7 @@ static const char start_tail[] =
     " coalesce(u.updated_at, d.updated_at) AS r_updated,"
     " CASE WHEN u.i IS NOT NULL THEN u.deadline ELSE d.deadline END AS r_deadline,"
     " coalesce(u.version, d.version) AS r_version, d.execution_number AS r_number,"
-    " d.job_document AS r_doc," CHANGE_COLS " FROM dec d LEFT JOIN up u ON u.i = d.i";
+    " d.job_document AS r_doc," CHANGE_COLS "," WOKE_COL " FROM dec d LEFT JOIN up u ON u.i = d.i";
 
 static const char effects[] = EFFECTS;
 
