@@ -220,21 +220,22 @@ static int parse_rollout_args(int argc, char **argv, struct rollout_args *a)
     return 0;
 }
 
-static int write_file(const char *path, const char *what, const struct scenario *sc,
-                      const struct rollout_result *r)
+/* Write the timeline CSV or the SVG chart (what) of r to path; messages name cmd. */
+static int write_file(const char *cmd, const char *path, const char *what,
+                      const struct scenario *sc, const struct rollout_result *r, const char *title)
 {
     struct oerr err;
     FILE *fp = fopen(path, "w");
     if (fp == NULL) {
-        fprintf(stderr, "otasim rollout: cannot create %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "otasim %s: cannot create %s: %s\n", cmd, path, strerror(errno));
         return -1;
     }
-    int rc =
-        strcmp(what, "svg") == 0 ? svg_write(fp, sc, r, &err) : report_timeline_csv(fp, r, &err);
+    int rc = strcmp(what, "svg") == 0 ? svg_write(fp, sc, r, title, &err)
+                                      : report_timeline_csv(fp, r, &err);
     if (fclose(fp) != 0 && rc == 0)
         rc = oerr_set(&err, OERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));
     if (rc < 0)
-        fprintf(stderr, "otasim rollout: %s\n", err.msg);
+        fprintf(stderr, "otasim %s: %s\n", cmd, err.msg);
     return rc;
 }
 
@@ -266,8 +267,8 @@ static int cmd_rollout(int argc, char **argv)
         status = err.code == OERR_INVALID || err.code == OERR_CONFLICT ? EXIT_USAGE : EXIT_RUNTIME;
         goto done;
     }
-    if ((a.timeline != NULL && write_file(a.timeline, "csv", sc, &res) < 0) ||
-        (a.svg != NULL && write_file(a.svg, "svg", sc, &res) < 0))
+    if ((a.timeline != NULL && write_file("rollout", a.timeline, "csv", sc, &res, NULL) < 0) ||
+        (a.svg != NULL && write_file("rollout", a.svg, "svg", sc, &res, NULL) < 0))
         goto done;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -471,24 +472,6 @@ static int parse_load_args(int argc, char **argv, struct load_args *a)
     return 0;
 }
 
-static int write_load_file(const char *path, const char *what, const struct scenario *sc,
-                           const struct rollout_result *r)
-{
-    struct oerr err;
-    FILE *fp = fopen(path, "w");
-    if (fp == NULL) {
-        fprintf(stderr, "otasim load: cannot create %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc =
-        strcmp(what, "svg") == 0 ? svg_write(fp, sc, r, &err) : report_timeline_csv(fp, r, &err);
-    if (fclose(fp) != 0 && rc == 0)
-        rc = oerr_set(&err, OERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));
-    if (rc < 0)
-        fprintf(stderr, "otasim load: %s\n", err.msg);
-    return rc;
-}
-
 static int cmd_bench_updates(const struct load_args *a, double t0)
 {
     struct loadbench_result res;
@@ -556,13 +539,11 @@ static int cmd_load(int argc, char **argv)
     }
     if (rc == 0) {
         /* the chart's title says what this run was */
-        struct scenario live = *sc;
         char title[300];
-        snprintf(title, sizeof title, "%s (live, otad at %s, time x%g)", sc->name, a.o.endpoint,
-                 a.o.time_scale);
-        live.name = title;
-        if ((a.timeline != NULL && write_load_file(a.timeline, "csv", &live, &res.run) < 0) ||
-            (a.svg != NULL && write_load_file(a.svg, "svg", &live, &res.run) < 0))
+        snprintf(title, sizeof title, "Live load test: %s (otad at %s, time x%g)", sc->name,
+                 a.o.endpoint, a.o.time_scale);
+        if ((a.timeline != NULL && write_file("load", a.timeline, "csv", sc, &res.run, NULL) < 0) ||
+            (a.svg != NULL && write_file("load", a.svg, "svg", sc, &res.run, title) < 0))
             goto done;
     }
     if (a.json ? loadreport_json(stdout, sc, &res, &info, &err) < 0

@@ -19,10 +19,8 @@
 #include "engine/timefmt.h"
 #include "sim/cjview.h"
 
-static const char *const top_members[] = {"name",    "description",   "seed", "start",
-                                          "service", "configuration", "task", "fleet",
-                                          "load", /* reserved for otasim load */
-                                          NULL};
+static const char *const top_members[] = {
+    "name", "description", "seed", "start", "service", "configuration", "task", "fleet", NULL};
 static const char *const ota_types[] = {"ONE_TIME", "CONTINUOUS", NULL};
 
 void scenario_free(struct scenario *sc)

@@ -61,7 +61,7 @@ void scenario_free(struct scenario *sc);
 /** Override the fleet's device count (otasim --devices); Target names are checked again. */
 int scenario_resize(struct scenario *sc, int64_t count, struct oerr *err);
 
-/** A top-level member of the file ("configuration", "task", "load", ...), borrowed; NULL if
+/** A top-level member of the file ("configuration", "task", ...), borrowed; NULL if
  *  absent. */
 const struct cJSON *scenario_member(const struct scenario *sc, const char *name);
 

@@ -387,10 +387,14 @@ static void draw_legend(FILE *out, const struct rollout_result *r)
     fputs("</g>\n", out);
 }
 
-static void draw_title(FILE *out, const struct scenario *sc, const struct rollout_result *r)
+static void draw_title(FILE *out, const struct scenario *sc, const struct rollout_result *r,
+                       const char *title)
 {
     char line[512], a[48], b[48], c[32], d[32], e[32];
-    snprintf(line, sizeof line, "Rollout simulation: %s", sc->name);
+    if (title != NULL)
+        snprintf(line, sizeof line, "%s", title);
+    else
+        snprintf(line, sizeof line, "Rollout simulation: %s", sc->name);
     text(out, PL, 34, "font-size=\"20\" font-weight=\"bold\" fill=\"#111\"", line);
 
     const char *status = task_status_name(r->task_status);
@@ -434,7 +438,7 @@ static void draw_title(FILE *out, const struct scenario *sc, const struct rollou
 }
 
 int svg_write(FILE *out, const struct scenario *sc, const struct rollout_result *r,
-              struct oerr *err)
+              const char *title, struct oerr *err)
 {
     struct scale s;
     scale_of(r, &s);
@@ -447,7 +451,7 @@ int svg_write(FILE *out, const struct scenario *sc, const struct rollout_result 
     text_escaped(out, sc->name);
     fputs(": otasim rollout timeline</title>\n", out);
     fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
-    draw_title(out, sc, r);
+    draw_title(out, sc, r, title);
     draw_windows(out, r, &s);
     draw_grid_and_axes(out, &s);
     draw_series(out, r, &s);

@@ -16,8 +16,11 @@
 #include "sim/rollout.h"
 #include "sim/scenario.h"
 
-/** Write the chart of r to out. -1 with OERR_INTERNAL if it cannot be written. */
+/**
+ * Write the chart of r to out under title (NULL: "Rollout simulation: <scenario name>").
+ * -1 with OERR_INTERNAL if it cannot be written.
+ */
 int svg_write(FILE *out, const struct scenario *sc, const struct rollout_result *r,
-              struct oerr *err);
+              const char *title, struct oerr *err);
 
 #endif
