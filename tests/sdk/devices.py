@@ -33,6 +33,7 @@ check of SPEC.md section 4, database counts, Redis stream reading, the notify sh
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import heapq
 import itertools
@@ -134,6 +135,7 @@ class Fleet:
         self.errors: list[str] = []  # unexpected errors (the tests assert this stays empty)
         self.conflicts: list[tuple[str, str, int, str]] = []  # (thing, job, n, error code)
         self.transient = 0  # retried failures (otad down, 503)
+        self.transient_codes: collections.Counter = collections.Counter()
         self.calls = 0
         self.notify_count = 0
 
@@ -266,9 +268,10 @@ class Fleet:
     def _handle(self, dev: Device, hint) -> None:
         try:
             self._act(dev, hint)
-        except _Transient:
+        except _Transient as e:
             with self.lock:
                 self.transient += 1
+                self.transient_codes[str(e)] += 1
             self.poke(dev.thing, POLL, delay=0.2)
 
     def _pending(self, dev: Device, hint) -> list[tuple[str, int, str, int]]:
@@ -357,8 +360,8 @@ class Fleet:
             with self.lock:
                 self.conflicts.append((dev.thing, job, n, str(e)))
             return
-        dev.state[(job, n)] = "done"
-        with self.lock:
+        with dev.lock:
+            dev.state[(job, n)] = "done"
             dev.reports.append((job, n, status))
 
     def _error(self, msg: str) -> None:

@@ -233,16 +233,18 @@ class Resilience(harness.HarnessTestCase):
             at_kill = db_statuses(self.cluster, tid)
             self.assertGreater(at_kill.get("PLANNED", 0), 0, "killed after the rollout")
             self.otad.start()
+            restarted = time.monotonic()
             self.set_url(self.otad.url)
             fleet.set_urls([self.otad.url])
             fleet.poke_all()  # devices whose calls failed meanwhile look again
             # a lease the crashed process held expires after 30 s real: allow for it
             wait_until("the task to complete", lambda: self.client.get_ota_task(
                 Identifier=tid)["Status"] == "COMPLETED", 90)
+            recovered = time.monotonic() - restarted
             wait_until("the outbox to drain", lambda: self.outbox() == 0, 30)
         self.assertEqual(fleet.errors, [])
-        print(f"crash: killed with {at_kill}; device retries {fleet.transient}",
-              file=sys.stderr)
+        print(f"crash: killed with {at_kill}; completed {recovered:.1f} s after the restart;"
+              f" device retries {dict(fleet.transient_codes)}", file=sys.stderr)
         listed = executions(self.client, tid)
         self.assertEqual(sorted(e["ManagedThingId"] for e in listed), sorted(things))
         for e in listed:

@@ -22,7 +22,7 @@ import harness
 from devices import (Behaviour, Fleet, db_statuses, executions, make_things, ms, task_raw,
                      wait_until)
 
-SCALE = 20
+SCALE = 10
 ORIGIN_S = int(time.time())
 TIMER_SLACK_MS = 2000  # SPEC.md section 6: TIMED_OUT within 2 s after the deadline
 END_SLACK_MS = 2000  # the end behaviour is applied as promptly
