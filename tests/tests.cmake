@@ -72,12 +72,18 @@ foreach(src ${srcs})
 endforeach()
 
 # SDK tests (Python boto3): each file starts its own harness through the harness module.
+# Files named *_soak.py are long soaks: labelled soak (excluded by dev.sh test and CI with
+# -LE soak; run them with ctest -L soak), with OTAD_SOAK=1 so they run in full.
 file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/sdk/test_*.py)
 foreach(src ${srcs})
     get_filename_component(base ${src} NAME_WE)
     set(t sdk_${base})
     add_test(NAME ${t} COMMAND ${PYTHON3} -u ${src})
-    set_tests_properties(${t} PROPERTIES LABELS sdk TIMEOUT 900)
+    if(base MATCHES "_soak$")
+        set_tests_properties(${t} PROPERTIES LABELS soak TIMEOUT 3600 ENVIRONMENT OTAD_SOAK=1)
+    else()
+        set_tests_properties(${t} PROPERTIES LABELS sdk TIMEOUT 900)
+    endif()
     otad_test_env(${t})
 endforeach()
 
