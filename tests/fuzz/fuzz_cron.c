@@ -55,7 +55,7 @@ static void check_error(const struct oerr *err, size_t expr_len)
         char *end;
         long pos = strtol(p + 12, &end, 10);
         CHECK(end != p + 12);
-        CHECK(pos >= 0 && (size_t)pos <= expr_len);
+        CHECK(pos >= 1 && (size_t)pos <= expr_len + 1); /* 1-based; len + 1 = the end */
     }
 }
 
