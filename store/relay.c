@@ -387,18 +387,34 @@ static int relay_batch(struct relay *r)
         else
             appended++;
     }
-    for (int i = 0; i < appended && ok; i++) {
+    /* Read the reply of every command appended, even after an error reply (WRONGTYPE, LOADING
+       after a restart...): a reply left unread would be taken by the next batch as its own,
+       and the pipeline would stay out of step for good. Only a lost connection stops early. */
+    int refused = 0, linked = 1;
+    for (int i = 0; i < appended; i++) {
         redisReply *rep = NULL;
         if (redisGetReply(r->rc, (void **)&rep) != REDIS_OK || rep == NULL) {
-            ok = 0;
+            linked = 0;
             break;
         }
         if (rep->type == REDIS_REPLY_ERROR) {
-            log_warn("redis refused an XADD: %s", rep->str);
-            ok = 0;
+            if (refused == 0)
+                log_warn("redis refused an XADD: %s", rep->str);
+            refused++;
         }
         freeReplyObject(rep);
     }
+    if (!ok || !linked) {
+        /* an append failed or the link broke mid-pipeline: what is buffered on either side is
+           unknown, so start over on a new connection */
+        if (r->rc->err != 0)
+            log_warn("redis connection lost while relaying: %s", r->rc->errstr);
+        redisFree(r->rc);
+        r->rc = NULL;
+        ok = 0;
+    }
+    if (refused > 0)
+        ok = 0;
     for (int i = 0; i < rows; i++)
         cJSON_free(owned[i]);
     free(owned);
@@ -406,8 +422,6 @@ static int relay_batch(struct relay *r)
     if (!ok) {
         PQclear(batch);
         pg_exec(r, "ROLLBACK");
-        if (r->rc != NULL && r->rc->err != 0)
-            log_warn("redis connection lost while relaying: %s", r->rc->errstr);
         return -1;
     }
 
