@@ -220,6 +220,42 @@ class Resilience(harness.HarnessTestCase):
                                 for p in payloads), t)
             self.assertEqual(payloads[-1].keys(), {"timestamp"}, t)
 
+    # --- a refused XADD ----------------------------------------------------------------------
+
+    def test_refused_xadd(self):
+        """Redis refuses some XADDs of a pipelined batch (here WRONGTYPE: the destination's
+        stream name holds a string; after a restart, LOADING does the same): the batch is
+        rolled back and retried, and once Redis accepts again every message arrives. Reading
+        only the replies up to the first error would leave the rest in the connection, and
+        every later batch would read those stale replies (the relay stuck for good)."""
+        bad = "e2ebad"
+        self.client.create_destination(
+            Name=bad, DeliveryDestinationType="KINESIS",
+            DeliveryDestinationArn=f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{bad}",
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r")
+        self.client.update_notification_configuration(EventType="DEVICE_OTA",
+                                                      DestinationName=bad)
+        try:
+            self.cluster.redis("SET", f"otad:events:{bad}", "not a stream")
+            refused = self.otad.log.read_text(errors="replace").count("WRONGTYPE")
+            things = make_things(self.url, 20)
+            tid = self.task(things, 1000)
+            wait_until("refused batches (the relay logs them)", lambda: self.otad.log.read_text(
+                errors="replace").count("WRONGTYPE") >= refused + 3, 30)
+            self.assertGreater(self.outbox(), 0)
+            self.cluster.redis("DEL", f"otad:events:{bad}")
+            wait_until("the outbox to drain once Redis accepts again",
+                       lambda: self.outbox() == 0, 30)
+        finally:
+            self.client.update_notification_configuration(EventType="DEVICE_OTA",
+                                                          DestinationName=self.dest)
+        got = {e["payload"]["managedThingId"] for e in events(self.cluster, bad)
+               if e["payload"].get("otaTaskId") == tid and e["payload"]["status"] == "QUEUED"}
+        self.assertEqual(got, set(things))
+        notified = {f["thing"] for shard in range(16)
+                    for _, f in stream(self.cluster, f"otad:notify:{shard}")}
+        self.assertTrue(set(things) <= notified)
+
     # --- 9. kill -9 mid-rollout --------------------------------------------------------------
 
     def test_crash(self):
