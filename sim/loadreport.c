@@ -150,14 +150,6 @@ void loadreport_summary(FILE *out, const struct scenario *sc, const struct load_
             info->wall_s, r->setup_s, r->rollout_s, r->check_s);
 }
 
-static void add_time(cJSON *o, const char *name, int64_t ms)
-{
-    if (ms < 0)
-        cJSON_AddNullToObject(o, name);
-    else
-        cJSON_AddNumberToObject(o, name, secs(ms));
-}
-
 static void add_stats(cJSON *o, const struct opstats *s)
 {
     cJSON_AddNumberToObject(o, "requests", (double)opstats_requests(s));
@@ -249,40 +241,7 @@ int loadreport_json(FILE *out, const struct scenario *sc, const struct load_resu
     cJSON_AddNumberToObject(o, "targets", (double)run->targets);
     cJSON_AddStringToObject(o, "task_type", task_type_name(sc->type));
     if (info->error == NULL) {
-        cJSON_AddStringToObject(o, "task_status", task_status_name(run->task_status));
-        cJSON_AddStringToObject(o, "end", rollout_end_name(run->end));
-        cJSON_AddBoolToObject(o, "aborted", run->aborted);
-        if (run->aborted) {
-            cJSON *a = cJSON_AddObjectToObject(o, "abort_criterion");
-            cJSON_AddNumberToObject(a, "index", run->abort_index);
-            cJSON_AddStringToObject(a, "comment", run->abort_comment);
-            add_time(a, "at_s", run->abort_at_ms);
-            cJSON_AddNumberToObject(a, "executed", (double)run->abort_executed);
-        } else {
-            cJSON_AddNullToObject(o, "abort_criterion");
-        }
-        cJSON *c = cJSON_AddObjectToObject(o, "counts");
-        for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
-            cJSON_AddNumberToObject(c, execution_status_name(shown[i]),
-                                    (double)run->counts[shown[i]]);
-        cJSON_AddNumberToObject(o, "not_notified", (double)run->counts[EXECUTION_PLANNED]);
-        cJSON_AddNumberToObject(o, "executions", (double)run->executions);
-        cJSON_AddNumberToObject(o, "notified", (double)run->notified);
-        cJSON_AddNumberToObject(o, "retries", (double)run->retries);
-        add_time(o, "first_queued_at_s", run->first_queued_ms);
-        add_time(o, "last_queued_at_s", run->last_queued_ms);
-        add_time(o, "task_final_at_s", run->final_at_ms);
-        add_time(o, "ended_at_s", run->ended_ms);
-        add_time(o, "clock_s", run->clock_ms);
-        cJSON_AddNumberToObject(o, "stages", run->stages);
-        cJSON *steps = cJSON_AddArrayToObject(o, "rate_steps");
-        for (size_t i = 0; i < run->n_steps; i++) {
-            cJSON *s = cJSON_CreateObject();
-            cJSON_AddNumberToObject(s, "at_s", secs(run->steps[i].at_ms));
-            cJSON_AddNumberToObject(s, "stage", run->steps[i].stage);
-            cJSON_AddNumberToObject(s, "rate", run->steps[i].rate);
-            cJSON_AddItemToArray(steps, s);
-        }
+        report_json_outcome(o, run);
         cJSON_AddNumberToObject(o, "device_actions", (double)run->device_actions);
         cJSON_AddNumberToObject(o, "late_reports", (double)run->late_reports);
     }

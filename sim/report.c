@@ -147,26 +147,8 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
         cJSON_AddNumberToObject(o, name, secs(ms));
 }
 
-static cJSON *build(const struct scenario *sc, const struct rollout_result *r, double wall_s,
-                    const struct report_bench *bench)
+void report_json_outcome(cJSON *o, const struct rollout_result *r)
 {
-    char start[TIMEFMT_BUF];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "scenario", sc->name);
-    cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
-    cJSON_AddStringToObject(o, "start", timefmt_format_s(sc->start_ms, start, sizeof start));
-    cJSON_AddNumberToObject(o, "devices", (double)r->devices);
-    cJSON *groups = cJSON_AddArrayToObject(o, "groups");
-    for (size_t g = 0; g < fleet_group_count(sc->fleet); g++) {
-        const struct fleet_group *gr = fleet_group(sc->fleet, g);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", gr->name);
-        cJSON_AddStringToObject(e, "outcome", fleet_outcome_name(gr->outcome));
-        cJSON_AddNumberToObject(e, "devices", (double)gr->count);
-        cJSON_AddItemToArray(groups, e);
-    }
-    cJSON_AddNumberToObject(o, "targets", (double)r->targets);
-    cJSON_AddStringToObject(o, "task_type", task_type_name(sc->type));
     cJSON_AddStringToObject(o, "task_status", task_status_name(r->task_status));
     cJSON_AddStringToObject(o, "end", rollout_end_name(r->end));
     cJSON_AddBoolToObject(o, "aborted", r->aborted);
@@ -174,7 +156,7 @@ static cJSON *build(const struct scenario *sc, const struct rollout_result *r, d
         cJSON *a = cJSON_AddObjectToObject(o, "abort_criterion");
         cJSON_AddNumberToObject(a, "index", r->abort_index);
         cJSON_AddStringToObject(a, "comment", r->abort_comment);
-        cJSON_AddNumberToObject(a, "at_s", secs(r->abort_at_ms));
+        add_time(a, "at_s", r->abort_at_ms);
         cJSON_AddNumberToObject(a, "executed", (double)r->abort_executed);
     } else {
         cJSON_AddNullToObject(o, "abort_criterion");
@@ -200,6 +182,29 @@ static cJSON *build(const struct scenario *sc, const struct rollout_result *r, d
         cJSON_AddNumberToObject(s, "rate", r->steps[i].rate);
         cJSON_AddItemToArray(steps, s);
     }
+}
+
+static cJSON *build(const struct scenario *sc, const struct rollout_result *r, double wall_s,
+                    const struct report_bench *bench)
+{
+    char start[TIMEFMT_BUF];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scenario", sc->name);
+    cJSON_AddNumberToObject(o, "seed", (double)sc->seed);
+    cJSON_AddStringToObject(o, "start", timefmt_format_s(sc->start_ms, start, sizeof start));
+    cJSON_AddNumberToObject(o, "devices", (double)r->devices);
+    cJSON *groups = cJSON_AddArrayToObject(o, "groups");
+    for (size_t g = 0; g < fleet_group_count(sc->fleet); g++) {
+        const struct fleet_group *gr = fleet_group(sc->fleet, g);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", gr->name);
+        cJSON_AddStringToObject(e, "outcome", fleet_outcome_name(gr->outcome));
+        cJSON_AddNumberToObject(e, "devices", (double)gr->count);
+        cJSON_AddItemToArray(groups, e);
+    }
+    cJSON_AddNumberToObject(o, "targets", (double)r->targets);
+    cJSON_AddStringToObject(o, "task_type", task_type_name(sc->type));
+    report_json_outcome(o, r);
     cJSON *win = cJSON_AddArrayToObject(o, "maintenance_windows");
     for (size_t i = 0; i < r->n_windows; i++) {
         cJSON *s = cJSON_CreateObject();

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "sim/rollout.h"
 #include "sim/scenario.h"
 
@@ -25,6 +27,11 @@ void report_summary(FILE *out, const struct scenario *sc, const struct rollout_r
 
 /** The --bench figures, for people. */
 void report_bench(FILE *out, const struct rollout_result *r, const struct report_bench *b);
+
+/** Add a run's outcome to the JSON object o (task status, end, abort, counts by status,
+ *  attempts, notified, retries, first/last queued, final and end times, stages, rate steps):
+ *  the members otasim rollout --json and otasim load --json share. */
+void report_json_outcome(cJSON *o, const struct rollout_result *r);
 
 /**
  * The --json object, one line plus a newline; bench (may be NULL) adds a "bench" member.
