@@ -25,8 +25,8 @@ import time
 import unittest
 
 import harness
-from devices import (Fleet, STATUS_NAMES, db_statuses, events, executions, make_things, metric,
-                     ms, notify_shard, pacing_problems, stream, wait_until)
+from devices import (Fleet, db_statuses, events, executions, make_things, metric, ms,
+                     notify_shard, pacing_problems, stream, wait_until)
 
 SCALE = 30
 ACCOUNT, REGION = "123456789012", "us-east-1"

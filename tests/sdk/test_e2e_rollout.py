@@ -254,8 +254,8 @@ class Rollout(harness.HarnessTestCase):
                        lambda: statuses().get(first[2]) == "REMOVED", 30)
             # its device is told that nothing is pending any more
             wait_until("an empty notify for the removed thing",
-                       lambda: "execution" not in (fleet.notifies(first[2]) or [{"x": 1}])[-1]
-                       and fleet.notifies(first[2])[-1].keys() == {"timestamp"}, 30)
+                       lambda: (fleet.notifies(first[2]) or [{}])[-1].keys() == {"timestamp"},
+                       30)
             got = statuses()
         self.assertEqual(fleet.errors, [])
         self.assertEqual(got, {first[0]: "SUCCEEDED", first[1]: "SUCCEEDED",

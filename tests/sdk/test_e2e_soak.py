@@ -23,7 +23,7 @@ import unittest
 
 import harness
 from devices import (Behaviour, Fleet, STATUS_NAMES, TERMINAL, db_counters, db_statuses,
-                     details_by_status, events, executions, make_things, ms, pacing_problems,
+                     details_by_status, events, executions, make_things, pacing_problems,
                      wait_until)
 
 SCALE = 10

@@ -194,7 +194,6 @@ class Timers(harness.HarnessTestCase):
         with self.fleet(kinds) as fleet:
             tids = {b: self.task(things[b], cfg, OtaSchedulingConfig={
                 "EndTime": rfc3339(end_ms), "EndBehavior": b}) for b in behaviours}
-            time.sleep(0)  # (the wait below polls with a deadline)
             wait_until("EndTime", lambda: service_now_ms() > end_ms + END_SLACK_MS,
                        real_wait_for_service(end_ms + END_SLACK_MS - service_now_ms()) + 5)
 
