@@ -245,15 +245,19 @@ static int load_pending(struct relay *r, PGresult *batch, int64_t now, struct pe
     }
     const char *arr = pgarray_str(things);
     const char *p[1] = {arr};
-    PGresult *res =
-        PQexecParams(r->pg,
-                     "SELECT DISTINCT ON (e.thing_id) e.thing_id, t.job_id, e.status, e.queued_at,"
-                     " e.started_at, e.updated_at, e.version, e.execution_number"
-                     " FROM executions e JOIN tasks t ON t.id = e.task_id"
-                     " WHERE e.thing_id = ANY($1::text[]) AND e.status IN (1, 2)"
-                     " AND (e.status = 2 OR t.status <> 'SCHEDULED')"
-                     " ORDER BY e.thing_id, (e.status = 2) DESC, e.queued_at, e.task_id",
-                     1, NULL, p, NULL, NULL, 0);
+    PGresult *res = PQexecParams(
+        r->pg,
+        /* per thing, its first pending execution only (the executions_pending index) */
+        "SELECT r.thing_id, x.job_id, x.status, x.queued_at, x.started_at, x.updated_at,"
+        " x.version, x.execution_number"
+        " FROM (SELECT DISTINCT thing_id FROM unnest($1::text[]) AS u(thing_id)) r"
+        " CROSS JOIN LATERAL (SELECT t.job_id, e.status, e.queued_at, e.started_at,"
+        " e.updated_at, e.version, e.execution_number"
+        " FROM executions e JOIN tasks t ON t.id = e.task_id"
+        " WHERE e.thing_id = r.thing_id AND e.status IN (1, 2)"
+        " AND (e.status = 2 OR t.status <> 'SCHEDULED')"
+        " ORDER BY (e.status = 2) DESC, e.queued_at, e.task_id LIMIT 1) x",
+        1, NULL, p, NULL, NULL, 0);
     pgarray_free(things);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         log_warn("relay could not read pending executions: %s", PQresultErrorMessage(res));
