@@ -37,7 +37,8 @@ foreach(dir ${OTAD_UNIT_DIRS})
         get_filename_component(base ${src} NAME_WE)
         set(t unit_${layer}_${base})
         add_executable(${t} ${src})
-        target_link_libraries(${t} PRIVATE otad_${layer} otad_engine PkgConfig::CHECK
+        # tests may use any layer: engine tests read JSON through sim/cjview
+        target_link_libraries(${t} PRIVATE otad_${layer} otad_sim otad_engine PkgConfig::CHECK
             PkgConfig::CJSON)
         add_test(NAME ${t} COMMAND ${t})
         set_tests_properties(${t} PROPERTIES LABELS unit TIMEOUT 300)

@@ -1,7 +1,7 @@
 /*
- * test_otaspec: the OTA body rules through engine/jsonview.h, fed by a cJSON view defined here
- * (the engine itself includes no JSON library). Tables of bodies with the parsed values or the
- * exact error message.
+ * test_otaspec: the OTA body rules through engine/jsonview.h, fed by the simulator's cJSON view
+ * (sim/cjview.h; the engine itself includes no JSON library). Tables of bodies with the parsed
+ * values or the exact error message.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,56 +11,7 @@
 
 #include "engine/otaspec.h"
 #include "engine/timefmt.h"
-
-static enum jview_type t_type(const void *v)
-{
-    const cJSON *c = v;
-    if (cJSON_IsBool(c))
-        return JVIEW_BOOL;
-    if (cJSON_IsNumber(c))
-        return JVIEW_NUMBER;
-    if (cJSON_IsString(c))
-        return JVIEW_STRING;
-    if (cJSON_IsArray(c))
-        return JVIEW_ARRAY;
-    if (cJSON_IsObject(c))
-        return JVIEW_OBJECT;
-    return JVIEW_NULL;
-}
-static const void *t_member(const void *o, const char *n)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, n);
-}
-static double t_number(const void *v)
-{
-    return ((const cJSON *)v)->valuedouble;
-}
-static const char *t_string(const void *v)
-{
-    return ((const cJSON *)v)->valuestring;
-}
-static int t_bool(const void *v)
-{
-    return cJSON_IsTrue((const cJSON *)v);
-}
-static size_t t_count(const void *v)
-{
-    return (size_t)cJSON_GetArraySize(v);
-}
-static const void *t_first(const void *v)
-{
-    return ((const cJSON *)v)->child;
-}
-static const void *t_next(const void *e)
-{
-    return ((const cJSON *)e)->next;
-}
-static const char *t_key(const void *e)
-{
-    return ((const cJSON *)e)->string;
-}
-static const struct jview_ops ops = {t_type,  t_member, t_number, t_string, t_bool,
-                                     t_count, t_first,  t_next,   t_key};
+#include "sim/cjview.h"
 
 static cJSON *doc;
 
@@ -69,8 +20,7 @@ static struct jview view(const char *json)
     cJSON_Delete(doc);
     doc = json != NULL ? cJSON_Parse(json) : NULL;
     ck_assert_msg(json == NULL || doc != NULL, "bad test JSON: %s", json);
-    struct jview v = {&ops, doc};
-    return v;
+    return cjview_of(doc);
 }
 
 static void teardown(void)
